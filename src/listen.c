@@ -1,0 +1,270 @@
+/* listen.c: binding the listening sockets segue holds for its workers. */
+/* SPDX-License-Identifier: MIT */
+#include "listen.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+struct inherited {
+	char *name;
+	int fd;
+};
+
+static struct inherited *inherited;
+static size_t ninherited;
+
+void listen_take_inherited(void)
+{
+	char **names = NULL;
+	int n = sd_listen_fds_with_names(1, &names);
+	if (n < 0) {
+		errno = -n;
+		syswarn("ignoring inherited sockets (LISTEN_FDS)");
+		n = 0;
+	}
+	inherited = xcalloc((size_t)n, sizeof(*inherited));
+	for (int i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+		if (fd_set_cloexec(fd, true) < 0)
+			syswarn("inherited fd %d", fd);
+		inherited[i].fd = fd;
+		inherited[i].name = names && names[i] ? names[i] : xstrdup("unknown");
+	}
+	ninherited = (size_t)n;
+	free(names);
+}
+
+int listen_claim_inherited(const char *name)
+{
+	for (size_t i = 0; i < ninherited; i++) {
+		if (inherited[i].fd >= 0 && strcmp(inherited[i].name, name) == 0) {
+			int fd = inherited[i].fd;
+			inherited[i].fd = -1;
+			return fd;
+		}
+	}
+	return -1;
+}
+
+void listen_close_unclaimed(void)
+{
+	for (size_t i = 0; i < ninherited; i++) {
+		if (inherited[i].fd >= 0) {
+			warn("closing inherited socket \"%s\" (fd %d): no socket in "
+			     "the config uses it", inherited[i].name, inherited[i].fd);
+			close(inherited[i].fd);
+		}
+		free(inherited[i].name);
+	}
+	free(inherited);
+	inherited = NULL;
+	ninherited = 0;
+}
+
+static int open_systemd(const struct socket_conf *s, char *err, size_t len)
+{
+	int fd = listen_claim_inherited(s->addr.name);
+	if (fd < 0) {
+		snprintf(err, len, "no socket named \"%s\" was inherited from systemd",
+			 s->addr.name);
+		return -1;
+	}
+	if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+		snprintf(err, len, "inherited socket \"%s\" is not a listening stream socket",
+			 s->addr.name);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int set_int_opt(int fd, int level, int opt, int value)
+{
+	return setsockopt(fd, level, opt, &value, sizeof(value));
+}
+
+static int open_tcp(const struct socket_conf *s, char *err, size_t len)
+{
+	int family = s->addr.sa.ss_family;
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, len, "socket: %s", strerror(errno));
+		return -1;
+	}
+	const char *what = "setsockopt";
+	if (set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0)
+		goto fail;
+	if (s->reuseport && set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 1) < 0)
+		goto fail;
+	/* ":PORT" means every address, v4 and v6 alike, whatever the host's
+	 * net.ipv6.bindv6only says. */
+	bool v6only = s->addr.kind == ADDR_TCP_ANY ? false : s->v6only;
+	if (family == AF_INET6 && set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, v6only) < 0)
+		goto fail;
+	what = "bind";
+	if (bind(fd, (const struct sockaddr *)&s->addr.sa, s->addr.salen) < 0)
+		goto fail;
+	what = "listen";
+	if (listen(fd, s->backlog) < 0)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, len, "%s: %s", what, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* A socket file whose listener is gone refuses connections: that one is
+ * stale and may be replaced. Anything else at the path is left alone. */
+static int remove_stale_unix(const char *path, char *err, size_t len)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : (snprintf(err, len, "%s: %s", path, strerror(errno)), -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, len, "%s exists and is not a socket", path);
+		return -1;
+	}
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe < 0) {
+		snprintf(err, len, "socket: %s", strerror(errno));
+		return -1;
+	}
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	int r = connect(probe, (struct sockaddr *)&sun, sizeof(sun));
+	int saved = errno;
+	close(probe);
+	if (r == 0 || saved != ECONNREFUSED) {
+		snprintf(err, len, "%s is in use by a running process", path);
+		return -1;
+	}
+	if (unlink(path) < 0) {
+		snprintf(err, len, "removing stale %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int lookup_ids(const struct socket_conf *s, uid_t *uid, gid_t *gid)
+{
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (s->owner && *s->owner) {
+		struct passwd *pw = getpwnam(s->owner);
+		if (!pw)
+			return -1;
+		*uid = pw->pw_uid;
+	}
+	if (s->group && *s->group) {
+		struct group *gr = getgrnam(s->group);
+		if (!gr)
+			return -1;
+		*gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+static int open_unix(const struct socket_conf *s, char *err, size_t len)
+{
+	const char *path = s->addr.path;
+	if (remove_stale_unix(path, err, len) < 0)
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, len, "socket: %s", strerror(errno));
+		return -1;
+	}
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	/* Bind with no permissions at all, then open up: nobody can connect
+	 * in the window before the configured mode applies. */
+	mode_t old = umask(0777);
+	int r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	int saved = errno;
+	umask(old);
+	uid_t uid;
+	gid_t gid;
+	const char *what = "bind";
+	errno = saved;
+	if (r < 0)
+		goto fail;
+	what = "owner/group";
+	if (lookup_ids(s, &uid, &gid) < 0 || ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+					       chown(path, uid, gid) < 0))
+		goto fail_unlink;
+	what = "chmod";
+	if (chmod(path, s->mode) < 0)
+		goto fail_unlink;
+	what = "listen";
+	if (listen(fd, s->backlog) < 0)
+		goto fail_unlink;
+	return fd;
+fail_unlink:
+	saved = errno;
+	unlink(path);
+	errno = saved;
+fail:
+	snprintf(err, len, "%s %s: %s", what, path, errno ? strerror(errno) : "unknown user or group");
+	close(fd);
+	return -1;
+}
+
+int listen_open(const struct socket_conf *s, char *err, size_t errlen)
+{
+	switch (s->addr.kind) {
+	case ADDR_TCP:
+	case ADDR_TCP_ANY:
+		return open_tcp(s, err, errlen);
+	case ADDR_UNIX:
+		return open_unix(s, err, errlen);
+	case ADDR_SYSTEMD:
+		return open_systemd(s, err, errlen);
+	}
+	snprintf(err, errlen, "unknown address kind");
+	return -1;
+}
+
+void listen_describe(int fd, char *buf, size_t len)
+{
+	struct address a = {0};
+	a.salen = sizeof(a.sa);
+	if (getsockname(fd, (struct sockaddr *)&a.sa, &a.salen) < 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (a.sa.ss_family == AF_UNIX) {
+		const struct sockaddr_un *sun = (const struct sockaddr_un *)&a.sa;
+		snprintf(buf, len, "unix:%s", sun->sun_path);
+		return;
+	}
+	a.kind = ADDR_TCP;
+	format_address(&a, buf, len);
+}
+
+int listen_set_backlog(int fd, int backlog)
+{
+	return listen(fd, backlog);
+}
+
+void listen_close(const struct socket_conf *s, int fd)
+{
+	/* Sockets are held by address, so no newer socket of ours can own
+	 * this path while this one is still held. */
+	if (s->addr.kind == ADDR_UNIX && unlink(s->addr.path) < 0 && errno != ENOENT)
+		syswarn("removing %s", s->addr.path);
+	if (close(fd) < 0)
+		syswarn("closing socket %s", s->name);
+}

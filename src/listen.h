@@ -1,0 +1,34 @@
+/* listen.h: binding the listening sockets segue holds for its workers. */
+/* SPDX-License-Identifier: MIT */
+#ifndef SEGUE_LISTEN_H
+#define SEGUE_LISTEN_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+/* Sockets handed to segue itself (systemd socket activation or its fd
+ * store), by name. Taken once at start-up from LISTEN_FDS/LISTEN_FDNAMES,
+ * which are then removed from the environment. */
+void listen_take_inherited(void);
+/* The inherited descriptor named `name`, removed from the table; -1 if none. */
+int listen_claim_inherited(const char *name);
+/* Closes inherited sockets nobody claimed, with a warning for each. */
+void listen_close_unclaimed(void);
+
+/* Opens the socket `s` describes: bound and listening, blocking, CLOEXEC.
+ * Returns the fd, or -1 with a message in err. A unix socket file left by a
+ * dead process is replaced; one a live process listens on is not. */
+int listen_open(const struct socket_conf *s, char *err, size_t errlen);
+
+/* Applies a new backlog to a held socket (listen() again). */
+int listen_set_backlog(int fd, int backlog);
+
+/* Writes the address fd is bound to ("127.0.0.1:41234", "unix:/p"): the
+ * real port when the config asked for port 0. */
+void listen_describe(int fd, char *buf, size_t len);
+
+/* Closes a held socket; removes its file for unix sockets segue created. */
+void listen_close(const struct socket_conf *s, int fd);
+
+#endif

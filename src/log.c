@@ -1,0 +1,310 @@
+/* log.c: the supervisor's own messages and structured events. */
+/* SPDX-License-Identifier: MIT */
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct subscriber {
+	event_subscriber *fn;
+	void *data;
+};
+
+static enum log_format format = LOG_FORMAT_LOGFMT;
+static char *log_path;
+static int log_fd = STDERR_FILENO;
+static int debug_on;
+static struct subscriber *subscribers;
+static size_t nsubscribers;
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+static int open_log_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+int log_open(enum log_format f, const char *path)
+{
+	format = f;
+	if (!path || !*path) {
+		if (log_fd != STDERR_FILENO)
+			close(log_fd);
+		log_fd = STDERR_FILENO;
+		free(log_path);
+		log_path = NULL;
+		return 0;
+	}
+	int fd = open_log_file(path);
+	if (fd < 0)
+		return -1;
+	if (log_fd != STDERR_FILENO)
+		close(log_fd);
+	log_fd = fd;
+	char *copy = xstrdup(path);
+	free(log_path);
+	log_path = copy;
+	return 0;
+}
+
+int log_reopen(void)
+{
+	if (!log_path)
+		return 0;
+	char *path = xstrdup(log_path);
+	int r = log_open(format, path);
+	free(path);
+	return r;
+}
+
+void log_set_format(enum log_format f)
+{
+	format = f;
+}
+
+const char *log_format_name(enum log_format f)
+{
+	return f == LOG_FORMAT_JSON ? "json" : "logfmt";
+}
+
+int log_parse_format(const char *s, enum log_format *f)
+{
+	if (strcmp(s, "logfmt") == 0)
+		*f = LOG_FORMAT_LOGFMT;
+	else if (strcmp(s, "json") == 0)
+		*f = LOG_FORMAT_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+void log_set_debug(int on)
+{
+	debug_on = on;
+}
+
+void format_timestamp(double t, char *buf, size_t len)
+{
+	time_t secs = (time_t)t;
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	int ms = (int)((t - (double)secs) * 1000.0);
+	if (ms < 0 || ms > 999)
+		ms = 0;
+	char base[32];
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", base, ms);
+}
+
+/* logfmt quotes a value that is empty or holds space, quote, '=' or control
+ * characters; inside quotes, '"' and '\' are escaped and controls become \n,
+ * \t or \xNN so that one event stays one line. */
+static bool needs_quotes(const char *s)
+{
+	if (!*s)
+		return true;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == '"' || *s == '=' || *s == '\\')
+			return true;
+	return false;
+}
+
+static void put_logfmt_value(FILE *out, const char *s)
+{
+	if (!needs_quotes(s)) {
+		fputs(s, out);
+		return;
+	}
+	putc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < ' ' || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			putc(c, out);
+	}
+	putc('"', out);
+}
+
+static void put_logfmt_field(FILE *out, const char *key, json_t *value)
+{
+	fprintf(out, " %s=", key);
+	if (json_is_string(value)) {
+		put_logfmt_value(out, json_string_value(value));
+		return;
+	}
+	char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+	put_logfmt_value(out, text ? text : "");
+	free(text);
+}
+
+static char *render_logfmt(json_t *event)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	if (!out)
+		return NULL;
+	const char *key;
+	json_t *value;
+	bool first = true;
+	json_object_foreach(event, key, value)
+	{
+		if (first) {
+			fprintf(out, "%s=", key);
+			put_logfmt_value(out, json_string_value(value));
+			first = false;
+		} else {
+			put_logfmt_field(out, key, value);
+		}
+	}
+	putc('\n', out);
+	fclose(out);
+	return buf;
+}
+
+static char *render(json_t *event)
+{
+	if (format == LOG_FORMAT_LOGFMT)
+		return render_logfmt(event);
+	char *line = json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!line)
+		return NULL;
+	char *withnl = xasprintf("%s\n", line);
+	free(line);
+	return withnl;
+}
+
+/* One write per line so that lines from segue and its workers, which share
+ * stderr, never interleave within a line. */
+static void write_line(const char *line)
+{
+	size_t len = strlen(line);
+	while (len > 0) {
+		ssize_t n = write(log_fd, line, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		line += n;
+		len -= (size_t)n;
+	}
+}
+
+static json_t *new_event(enum log_level level, const char *name)
+{
+	char ts[40];
+	format_timestamp(now_wall(), ts, sizeof(ts));
+	return json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level_names[level],
+			 "event", name);
+}
+
+static void emit(enum log_level level, const char *name, json_t *fields,
+		 const char *msg)
+{
+	json_t *event = new_event(level, name);
+	if (!event)
+		abort();
+	if (fields) {
+		json_object_update(event, fields);
+		json_decref(fields);
+	}
+	if (msg && *msg)
+		json_object_set_new(event, "msg", json_string(msg));
+	if (level != LEVEL_DEBUG || debug_on) {
+		char *line = render(event);
+		if (line)
+			write_line(line);
+		free(line);
+	}
+	for (size_t i = 0; i < nsubscribers; i++)
+		subscribers[i].fn(name, event, subscribers[i].data);
+	json_decref(event);
+}
+
+void event_emit(enum log_level level, const char *name, json_t *fields,
+		const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	emit(level, name, fields, msg);
+}
+
+static void vmessage(enum log_level level, int errnum, const char *fmt,
+		     va_list ap)
+{
+	if (level == LEVEL_DEBUG && !debug_on)
+		return;
+	char msg[1024];
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (errnum && n >= 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(errnum));
+	emit(level, "message", NULL, msg);
+}
+
+#define DEFINE_MESSAGE(fn, level, witherr)                                    \
+	void fn(const char *fmt, ...)                                          \
+	{                                                                      \
+		int saved = errno;                                             \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		vmessage(level, witherr ? saved : 0, fmt, ap);                 \
+		va_end(ap);                                                    \
+		errno = saved;                                                 \
+	}
+
+DEFINE_MESSAGE(debug, LEVEL_DEBUG, 0)
+DEFINE_MESSAGE(notice, LEVEL_INFO, 0)
+DEFINE_MESSAGE(warn, LEVEL_WARN, 0)
+DEFINE_MESSAGE(syswarn, LEVEL_WARN, 1)
+
+void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(LEVEL_ERROR, 0, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void sysdie(int status, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(LEVEL_ERROR, saved, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+int event_subscribe(event_subscriber *fn, void *data)
+{
+	subscribers = xrealloc(subscribers, (nsubscribers + 1) * sizeof(*subscribers));
+	subscribers[nsubscribers++] = (struct subscriber){fn, data};
+	return 0;
+}
+
+void event_unsubscribe(event_subscriber *fn, void *data)
+{
+	for (size_t i = 0; i < nsubscribers; i++) {
+		if (subscribers[i].fn == fn && subscribers[i].data == data) {
+			subscribers[i] = subscribers[--nsubscribers];
+			return;
+		}
+	}
+}

@@ -1,0 +1,235 @@
+/* main.c: segue's command line: options, config, then the supervisor. */
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "listen.h"
+#include "log.h"
+#include "supervisor.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 1
+#define EXIT_RUNTIME 2
+
+struct options {
+	const char *config_file;
+	bool test;
+	struct strv listen;
+	struct config_defaults defs;
+	char **argv; /* quick mode command */
+	size_t argc;
+};
+
+static const char usage_text[] =
+	"Usage: segue [-c FILE] [OPTIONS]\n"
+	"       segue [OPTIONS] -l [NAME=]ADDR ... -- COMMAND [ARG ...]\n"
+	"       segue -t [-c FILE]\n"
+	"\n"
+	"Holds listening sockets and runs workers with them inherited; reloads\n"
+	"with no connection refused (SIGHUP or seguectl reload).\n"
+	"\n"
+	"  -c, --config FILE        config file (default " SYSCONFDIR "/segue.conf)\n"
+	"  -t, --test               check the config and exit 0 (good) or 1\n"
+	"  -l, --listen [NAME=]ADDR quick mode: a socket to hold (repeatable)\n"
+	"  -n, --workers N          quick mode: workers (default 1)\n"
+	"  -d, --directory DIR      working directory, resolved at each spawn\n"
+	"      --ready MODE         notify | delay | exec (default delay)\n"
+	"      --ready-delay DUR    default 1s\n"
+	"      --ready-timeout DUR  default 60s\n"
+	"      --drain-signal SIG   default TERM\n"
+	"      --drain-timeout DUR  default 30s\n"
+	"      --fd-protocol LIST   einhorn,server-starter\n"
+	"  -s, --control PATH       control socket\n"
+	"      --pidfile FILE       write segue's pid there\n"
+	"      --log-format FMT     logfmt | json (default logfmt)\n"
+	"  -V, --version            print the version\n"
+	"  -h, --help               print this help\n"
+	"\n"
+	"ADDR: HOST:PORT, [V6ADDR]:PORT, :PORT, unix:/path or systemd:NAME.\n"
+	"Durations: 250ms, 30s, 5m, 1h or seconds. See segue(8), segue.conf(5).\n";
+
+enum long_only {
+	OPT_READY = 256, OPT_READY_DELAY, OPT_READY_TIMEOUT, OPT_DRAIN_SIGNAL,
+	OPT_DRAIN_TIMEOUT, OPT_FD_PROTOCOL, OPT_PIDFILE, OPT_LOG_FORMAT,
+};
+
+static const struct option long_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"test", no_argument, NULL, 't'},
+	{"listen", required_argument, NULL, 'l'},
+	{"workers", required_argument, NULL, 'n'},
+	{"directory", required_argument, NULL, 'd'},
+	{"ready", required_argument, NULL, OPT_READY},
+	{"ready-delay", required_argument, NULL, OPT_READY_DELAY},
+	{"ready-timeout", required_argument, NULL, OPT_READY_TIMEOUT},
+	{"drain-signal", required_argument, NULL, OPT_DRAIN_SIGNAL},
+	{"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
+	{"fd-protocol", required_argument, NULL, OPT_FD_PROTOCOL},
+	{"control", required_argument, NULL, 's'},
+	{"pidfile", required_argument, NULL, OPT_PIDFILE},
+	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	{"version", no_argument, NULL, 'V'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "segue: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'segue --help'.\n");
+	exit(EXIT_USAGE);
+}
+
+static int parse_workers(const char *s)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(s, &end, 10);
+	if (errno || *end || end == s || n < 1 || n > 10000)
+		usage_error("--workers: \"%s\" is not a number from 1 to 10000", s);
+	return (int)n;
+}
+
+static bool set_long_only(struct options *o, int opt, const char *arg)
+{
+	struct config_defaults *d = &o->defs;
+	switch (opt) {
+	case OPT_READY: d->ready = arg; break;
+	case OPT_READY_DELAY: d->ready_delay = arg; break;
+	case OPT_READY_TIMEOUT: d->ready_timeout = arg; break;
+	case OPT_DRAIN_SIGNAL: d->drain_signal = arg; break;
+	case OPT_DRAIN_TIMEOUT: d->drain_timeout = arg; break;
+	case OPT_FD_PROTOCOL: d->fd_protocol = arg; break;
+	case OPT_PIDFILE: d->pidfile = arg; break;
+	case OPT_LOG_FORMAT: d->log_format = arg; break;
+	default: return false;
+	}
+	return true;
+}
+
+static void parse_options(struct options *o, int argc, char **argv)
+{
+	int opt;
+	while ((opt = getopt_long(argc, argv, "+c:tl:n:d:s:Vh", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': o->config_file = optarg; break;
+		case 't': o->test = true; break;
+		case 'l': strv_push(&o->listen, xstrdup(optarg)); break;
+		case 'n': o->defs.workers = parse_workers(optarg); break;
+		case 'd': o->defs.directory = optarg; break;
+		case 's': o->defs.control = optarg; break;
+		case 'V': printf("segue %s\n", PACKAGE_VERSION); exit(0);
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default:
+			if (!set_long_only(o, opt, optarg))
+				usage_error("unknown option");
+		}
+	}
+	o->argv = argv + optind;
+	o->argc = (size_t)(argc - optind);
+	if (o->listen.n > 0 && o->config_file)
+		usage_error("-l (quick mode) and -c cannot be used together");
+	if (o->listen.n == 0 && o->argc > 0)
+		usage_error("a command (\"%s\") is only for quick mode: add -l ADDR", o->argv[0]);
+	if (o->listen.n > 0 && o->argc == 0)
+		usage_error("quick mode needs a command after --");
+}
+
+/* Descriptors 0-2 must be taken before any socket is opened, or a socket
+ * could become a worker's stdin or stdout. */
+static void ensure_std_fds(void)
+{
+	for (;;) {
+		int fd = open("/dev/null", O_RDWR);
+		if (fd < 0)
+			exit(EXIT_RUNTIME);
+		if (fd > 2) {
+			close(fd);
+			return;
+		}
+	}
+}
+
+/* The directory a quick-mode worker starts in: the shell's logical $PWD
+ * when it is where we are, so that a `current` symlink is followed anew at
+ * each spawn. */
+static char *starting_directory(void)
+{
+	const char *pwd = getenv("PWD");
+	struct stat a, b;
+	if (pwd && *pwd == '/' && stat(pwd, &a) == 0 && stat(".", &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return xstrdup(pwd);
+	char *cwd = getcwd(NULL, 0);
+	return cwd ? cwd : xstrdup("/");
+}
+
+static void pick_control_path(const struct config *c)
+{
+	const char *env = getenv("SEGUE_CONTROL");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (c->control && *c->control)
+		snprintf(sv.control_path, sizeof(sv.control_path), "%s", c->control);
+	else if (env && *env)
+		snprintf(sv.control_path, sizeof(sv.control_path), "%s", env);
+	else if (geteuid() == 0 || !xdg || !*xdg)
+		snprintf(sv.control_path, sizeof(sv.control_path), "%s/segue/control.sock",
+			 RUNSTATEDIR);
+	else
+		snprintf(sv.control_path, sizeof(sv.control_path), "%s/segue/control.sock", xdg);
+}
+
+static struct config *load(struct options *o)
+{
+	if (o->listen.n > 0)
+		return config_quick(o->listen.v, o->listen.n, o->argv, o->argc, &o->defs, stderr);
+	if (!o->config_file)
+		o->config_file = SYSCONFDIR "/segue.conf";
+	return config_load(o->config_file, &o->defs, stderr);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	parse_options(&o, argc, argv);
+	ensure_std_fds();
+	struct config *config = load(&o);
+	if (!config)
+		return EXIT_USAGE;
+	if (o.test) {
+		printf("%s: configuration OK\n", o.config_file ? o.config_file : "command line");
+		config_unref(config);
+		return 0;
+	}
+	if (log_open(config->log_format, config->log_file) < 0) {
+		fprintf(stderr, "segue: log-file %s: %s\n", config->log_file, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	sv.config_file = o.config_file;
+	sv.defaults = o.defs;
+	sv.default_directory = starting_directory();
+	pick_control_path(config);
+	listen_take_inherited();
+	if (config->pidfile && *config->pidfile && write_pidfile(config->pidfile, getpid()) < 0)
+		sysdie(EXIT_RUNTIME, "pidfile %s", config->pidfile);
+	char *pidfile = xstrdup(config->pidfile ? config->pidfile : "");
+	int status = supervisor_run(config);
+	config_unref(config);
+	if (*pidfile && unlink(pidfile) < 0)
+		syswarn("removing pidfile %s", pidfile);
+	free(pidfile);
+	return status;
+}

@@ -1,0 +1,139 @@
+/* notify.c: sd_notify datagrams from workers: the parser and the sockets. */
+/* SPDX-License-Identifier: MIT */
+#include "notify.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static bool starts_with(const char *line, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return len >= n && memcmp(line, prefix, n) == 0;
+}
+
+static void copy_status(struct notify_msg *m, const char *s, size_t len)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < len && j + 1 < sizeof(m->status); i++) {
+		unsigned char c = (unsigned char)s[i];
+		m->status[j++] = (c < ' ' || c == 0x7f) ? '?' : (char)c;
+	}
+	m->status[j] = '\0';
+	m->has_status = true;
+}
+
+static int parse_line(const char *line, size_t len, struct notify_msg *m)
+{
+	if (!memchr(line, '=', len))
+		return -1;
+	if (len == 7 && starts_with(line, len, "READY=1"))
+		m->ready = true;
+	else if (len == 10 && starts_with(line, len, "STOPPING=1"))
+		m->stopping = true;
+	else if (len == 11 && starts_with(line, len, "RELOADING=1"))
+		m->reloading = true;
+	else if (len == 10 && starts_with(line, len, "WATCHDOG=1"))
+		m->watchdog = true;
+	else if (starts_with(line, len, "STATUS="))
+		copy_status(m, line + 7, len - 7);
+	return 0;
+}
+
+int notify_parse(const char *buf, size_t len, struct notify_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (len == 0 || memchr(buf, '\0', len))
+		return -1;
+	const char *end = buf + len;
+	while (buf < end) {
+		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
+		size_t linelen = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
+		if (linelen > 0 && parse_line(buf, linelen, m) < 0)
+			return -1;
+		buf += linelen + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
+int notify_open(char *name, size_t len)
+{
+	static unsigned serial;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		goto fail;
+	for (int tries = 0; tries < 100; tries++) {
+		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+		int n = snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "segue/%ld/%u",
+				 (long)getpid(), serial++);
+		socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+		if (bind(fd, (struct sockaddr *)&sun, salen) == 0) {
+			snprintf(name, len, "@%s", sun.sun_path + 1);
+			return fd;
+		}
+		/* A name left by an earlier image of this pid (after an
+		 * upgrade): take the next number. */
+		if (errno != EADDRINUSE)
+			goto fail;
+	}
+fail:;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+static void close_passed_fds(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *fds = (int *)CMSG_DATA(c);
+		for (size_t i = 0; i < n; i++)
+			close(fds[i]);
+	}
+}
+
+static bool find_creds(struct msghdr *mh, struct ucred *cred)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(*cred))) {
+			memcpy(cred, CMSG_DATA(c), sizeof(*cred));
+			return true;
+		}
+	}
+	return false;
+}
+
+int notify_receive(int fd, char *buf, size_t cap, size_t *len, struct ucred *cred)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 253)];
+	} control;
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	ssize_t n;
+	do
+		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+	close_passed_fds(&mh);
+	if ((size_t)n > cap || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		return -1;
+	if (!find_creds(&mh, cred))
+		return -1;
+	*len = (size_t)n;
+	return 1;
+}

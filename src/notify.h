@@ -1,0 +1,38 @@
+/* notify.h: sd_notify datagrams from workers: the parser and the sockets. */
+/* SPDX-License-Identifier: MIT */
+#ifndef SEGUE_NOTIFY_H
+#define SEGUE_NOTIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#define NOTIFY_MAX_DATAGRAM 4096
+#define NOTIFY_STATUS_MAX 256
+
+struct notify_msg {
+	bool ready;
+	bool stopping;
+	bool reloading;
+	bool watchdog;
+	bool has_status;
+	char status[NOTIFY_STATUS_MAX]; /* printable, truncated */
+};
+
+/* Parses one datagram of "KEY=VALUE" lines. Unknown keys are ignored.
+ * Returns 0, or -1 when it is not a notification (NUL bytes, a line
+ * without '=', empty). */
+int notify_parse(const char *buf, size_t len, struct notify_msg *msg);
+
+/* Opens a datagram socket in the abstract namespace with credentials
+ * passing on, non-blocking and CLOEXEC. Writes its NOTIFY_SOCKET value
+ * ("@segue/PID/N") to name. Returns the fd, or -1 with errno. */
+int notify_open(char *name, size_t len);
+
+/* Receives one datagram. Returns 1 with buf/len/cred filled, 0 when no
+ * datagram is waiting, -1 for a datagram to drop (too long, without
+ * credentials); descriptors passed along are closed. */
+int notify_receive(int fd, char *buf, size_t cap, size_t *len, struct ucred *cred);
+
+#endif

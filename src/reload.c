@@ -1,0 +1,285 @@
+/* reload.c: starting a new generation, cutting over, and rolling back. */
+/* SPDX-License-Identifier: MIT */
+#include "reload.h"
+#include "log.h"
+#include "supervisor.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum reload_action reload_step(struct reload_machine *m, enum reload_input in)
+{
+	switch (m->phase) {
+	case RELOAD_STOPPED:
+		return RELOAD_IGNORED;
+	case RELOAD_IDLE:
+		if (in == RELOAD_STOP) {
+			m->phase = RELOAD_STOPPED;
+			return RELOAD_NOTHING;
+		}
+		if (in == RELOAD_REQUEST) {
+			m->phase = RELOAD_RUNNING;
+			return RELOAD_BEGIN;
+		}
+		return RELOAD_NOTHING;
+	case RELOAD_RUNNING:
+		if (in == RELOAD_STOP) {
+			m->phase = RELOAD_STOPPED;
+			m->queued = false;
+			return RELOAD_NOTHING;
+		}
+		if (in == RELOAD_REQUEST) {
+			bool was = m->queued;
+			m->queued = true;
+			return was ? RELOAD_IGNORED : RELOAD_QUEUED;
+		}
+		if (m->queued) {
+			m->queued = false;
+			return RELOAD_BEGIN;
+		}
+		m->phase = RELOAD_IDLE;
+		return RELOAD_NOTHING;
+	}
+	return RELOAD_NOTHING;
+}
+
+/* --- the impure part ----------------------------------------------------- */
+
+static struct reload_machine machine;
+
+static void begin(void);
+
+static void finished(void)
+{
+	if (reload_step(&machine, RELOAD_FINISHED) == RELOAD_BEGIN)
+		begin();
+}
+
+static void tell_systemd_done(void)
+{
+	char *msg = xasprintf("READY=1\nSTATUS=generation %u serving; %s",
+			      sv.serving ? sv.serving->number : 0, sv.last_reload);
+	supervisor_notify_systemd(msg);
+	free(msg);
+}
+
+/* Reads the config again; in quick mode there is no file and the running
+ * config serves again (a restart of the app onto new code). */
+static struct config *load_config(void)
+{
+	if (!sv.config_file)
+		return config_ref(sv.config);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *errors = open_memstream(&text, &len);
+	if (!errors)
+		abort();
+	struct config *c = config_load(sv.config_file, &sv.defaults, errors);
+	fclose(errors);
+	if (!c) {
+		/* one line for the log: problems are joined by "; " */
+		for (char *p = text; *p; p++)
+			if (*p == '\n')
+				*p = p[1] ? ';' : '\0';
+		json_t *f = json_pack("{s:s}", "file", sv.config_file);
+		event_emit(LEVEL_ERROR, "config_rejected", f, "%s", text);
+		snprintf(sv.last_reload, sizeof(sv.last_reload), "config rejected: %s", text);
+	}
+	free(text);
+	return c;
+}
+
+/* Workers per program: the new config's, unless it did not change the
+ * program's `workers` and an operator scaled it since (TTIN/TTOU, scale). */
+static int desired_workers(const struct program_run *p)
+{
+	const struct program_run *old = generation_program(sv.serving, p->conf->name);
+	if (old && old->conf->workers == p->conf->workers)
+		return old->desired;
+	return p->conf->workers;
+}
+
+static void start_program(struct program_run *p)
+{
+	int desired = desired_workers(p);
+	const struct program_run *old = generation_program(sv.serving, p->conf->name);
+	program_scale(p, desired);
+	if (p->conf->reload != RELOAD_ROLLING)
+		return;
+	if (!old) {
+		/* nothing to roll from: start every slot */
+		for (int i = 0; i < desired; i++)
+			worker_spawn(p, i);
+		p->next_slot = desired;
+		return;
+	}
+	for (; p->next_slot < desired && p->next_slot < p->conf->max_surge; p->next_slot++)
+		worker_spawn(p, p->next_slot);
+}
+
+static void fail(const char *reason);
+static void succeed(void);
+
+static void begin(void)
+{
+	sv.reload_started = now_mono();
+	char *state = xasprintf("RELOADING=1\nMONOTONIC_USEC=%llu",
+				(unsigned long long)(now_mono() * 1e6));
+	supervisor_notify_systemd(state);
+	free(state);
+	struct config *c = load_config();
+	if (!c) {
+		sv.reloads_failed++;
+		tell_systemd_done();
+		finished();
+		return;
+	}
+	char err[512];
+	struct generation *g = generation_new(c, err, sizeof(err));
+	config_unref(c);
+	if (!g) {
+		json_t *f = json_pack("{s:s}", "reason", err);
+		event_emit(LEVEL_ERROR, "reload_failed", f, "%s", err);
+		snprintf(sv.last_reload, sizeof(sv.last_reload), "reload failed: %.400s", err);
+		sv.reloads_failed++;
+		tell_systemd_done();
+		finished();
+		return;
+	}
+	g->state = GEN_STARTING;
+	sv.pending = g;
+	for (size_t i = 0; i < g->nprograms && sv.pending == g; i++)
+		start_program(&g->programs[i]);
+	if (sv.pending == g && generation_all_ready(g))
+		succeed();
+}
+
+void reload_request(const char *why)
+{
+	json_t *f = json_pack("{s:s}", "source", why);
+	enum reload_action a = reload_step(&machine, RELOAD_REQUEST);
+	static const char *const what[] = {
+		[RELOAD_NOTHING] = "", [RELOAD_BEGIN] = "starting a new generation",
+		[RELOAD_QUEUED] = "queued after the running reload",
+		[RELOAD_IGNORED] = "coalesced with the queued reload",
+	};
+	event_emit(LEVEL_INFO, "reload_requested", f, "%s", what[a]);
+	if (a == RELOAD_BEGIN)
+		begin();
+}
+
+void reload_stop(void)
+{
+	reload_step(&machine, RELOAD_STOP);
+	if (sv.pending)
+		fail("segue is stopping");
+}
+
+bool reload_running(void)
+{
+	return machine.phase == RELOAD_RUNNING;
+}
+
+static void retire(struct generation *old)
+{
+	old->state = GEN_RETIRED;
+	json_t *f = json_pack("{s:I, s:I}", "generation", (json_int_t)old->number,
+			      "workers", (json_int_t)generation_live_workers(old));
+	event_emit(LEVEL_INFO, "drain_started", f, "draining generation %u", old->number);
+	generation_drain(old);
+	generation_maybe_free(old);
+}
+
+static void succeed(void)
+{
+	struct generation *g = sv.pending, *old = sv.serving;
+	g->state = GEN_SERVING;
+	sv.serving = g;
+	sv.pending = NULL;
+	config_unref(sv.config);
+	sv.config = config_ref(g->config);
+	sv.reloads_ok++;
+	double ms = (now_mono() - sv.reload_started) * 1000.0;
+	json_t *f = json_pack("{s:I, s:i}", "generation", (json_int_t)g->number,
+			      "duration_ms", (int)(ms + 0.5));
+	event_emit(LEVEL_INFO, "reload_succeeded", f, "generation %u serving after %.0f ms",
+		   g->number, ms);
+	snprintf(sv.last_reload, sizeof(sv.last_reload), "generation %u deployed", g->number);
+	if (old)
+		retire(old);
+	tell_systemd_done();
+	finished();
+}
+
+/* Rolling reloads drained old workers as their replacements became ready:
+ * those slots get an old-generation worker again. */
+static void restore_old_slots(const struct generation *failed)
+{
+	for (size_t i = 0; sv.serving && i < failed->nprograms; i++) {
+		struct program_run *old = generation_program(sv.serving, failed->programs[i].conf->name);
+		for (int j = 0; old && j < old->desired; j++)
+			if (!old->slots[j]->worker && !ev_is_active(&old->slots[j]->restart))
+				worker_spawn(old, j);
+	}
+}
+
+static void fail(const char *reason)
+{
+	struct generation *g = sv.pending;
+	g->state = GEN_FAILED;
+	sv.pending = NULL;
+	sv.reloads_failed++;
+	json_t *f = json_pack("{s:I, s:s}", "generation", (json_int_t)g->number, "reason", reason);
+	event_emit(LEVEL_ERROR, "reload_failed", f, "generation %u rolled back: %s", g->number,
+		   reason);
+	snprintf(sv.last_reload, sizeof(sv.last_reload), "generation %u rolled back: %.400s",
+		 g->number, reason);
+	generation_drain(g);
+	restore_old_slots(g);
+	generation_maybe_free(g);
+	tell_systemd_done();
+	finished();
+}
+
+static void roll_on(struct worker *w)
+{
+	struct program_run *p = w->prog;
+	struct program_run *old = generation_program(sv.serving, p->conf->name);
+	if (!old)
+		return;
+	if (w->slot < old->nslots && old->slots[w->slot]->worker) {
+		ev_timer_stop(sv.loop, &old->slots[w->slot]->restart);
+		worker_drain(old->slots[w->slot]->worker);
+	}
+	if (p->next_slot < p->desired) {
+		worker_spawn(p, p->next_slot);
+		p->next_slot++;
+	}
+}
+
+void reload_worker_ready(struct worker *w)
+{
+	struct generation *g = w->prog->gen;
+	if (g == sv.serving && !sv.ever_ready && generation_all_ready(g)) {
+		sv.ever_ready = true;
+		supervisor_notify_systemd("READY=1");
+	}
+	if (g != sv.pending)
+		return;
+	if (w->prog->conf->reload == RELOAD_ROLLING)
+		roll_on(w);
+	if (sv.pending == g && generation_all_ready(g))
+		succeed();
+}
+
+void reload_worker_failed(struct worker *w, const char *reason)
+{
+	if (w->prog->gen != sv.pending)
+		return;
+	char why[512];
+	snprintf(why, sizeof(why), "%s: %s", w->prog->conf->name, reason);
+	fail(why);
+}

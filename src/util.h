@@ -1,0 +1,44 @@
+/* util.h: small helpers shared by the supervisor's files. */
+/* SPDX-License-Identifier: MIT */
+#ifndef SEGUE_UTIL_H
+#define SEGUE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation that cannot fail: on OOM the supervisor aborts, since it
+ * cannot go on supervising with a half-built state. */
+void *xmalloc(size_t n) __attribute__((malloc, returns_nonnull));
+void *xcalloc(size_t n, size_t size) __attribute__((malloc, returns_nonnull));
+void *xrealloc(void *p, size_t n) __attribute__((returns_nonnull));
+char *xstrdup(const char *s) __attribute__((malloc, returns_nonnull, nonnull));
+char *xasprintf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), malloc, returns_nonnull));
+
+/* A NULL-terminated, growable vector of owned strings. */
+struct strv {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+void strv_push(struct strv *s, char *owned);
+void strv_free(struct strv *s);
+
+/* Seconds since the epoch (wall clock) and since boot (monotonic). */
+double now_wall(void);
+double now_mono(void);
+
+/* Sets or clears O_CLOEXEC / O_NONBLOCK; 0 or -1 with errno. */
+int fd_set_cloexec(int fd, bool on);
+int fd_set_nonblock(int fd, bool on);
+
+/* Number of open descriptors of this process (from /proc/self/fd). */
+int count_open_fds(void);
+
+/* Writes pid to path atomically (temp file, then rename). */
+int write_pidfile(const char *path, pid_t pid);
+
+#endif

@@ -1,0 +1,64 @@
+#!/bin/sh
+# 0320-config-reload.t: a broken config on SIGHUP changes nothing; sockets
+# added, removed and moved by a new config, with the unchanged one untouched.
+# SPDX-License-Identifier: MIT
+. "$top_srcdir/t/lib.sh"
+plan 12
+
+web=$(free_port); extra=$(free_port); moved=$(free_port)
+write_conf() {
+	# write_conf SOCKETS-BLOCK PROGRAM-SOCKET-LIST
+	cat > "$T/segue.conf" <<CONF
+control = "$T/control.sock"
+socket web { listen = "127.0.0.1:$web" }
+$1
+program app {
+  command = "$DEMO"
+  sockets = { $2 }
+  workers = 2
+  ready = "notify"
+}
+CONF
+}
+write_conf "" '"web"'
+start_segue -c "$T/segue.conf"
+wait_log 'event=worker_ready' 2
+"$LOADGEN" -a "127.0.0.1:$web" -c 8 -d 120 -s "$T/stop" -w "$T/flowing" > "$T/load.out" 2>"$T/load.err" &
+load=$!
+wait_for 10 test -e "$T/flowing"
+
+cp "$T/segue.conf" "$T/good.conf"
+printf '# broken\nprogram app {\n  comand = "x"\n}\n' >> "$T/segue.conf"
+kill -HUP "$SEGUE_PID"
+wait_log 'event=config_rejected'
+ok $? "a broken config is rejected"
+like "$(grep 'event=config_rejected' "$T/segue.log")" "segue.conf:[0-9]+: " "the rejection names file and line"
+check "no new generation was started" -- eval '! segue_logged "event=worker_spawned.* generation=2"'
+like "$(curl -s "http://127.0.0.1:$web/")" 'generation=1 ' "generation 1 serves on"
+
+write_conf "socket extra { listen = \"127.0.0.1:$extra\" }" '"web", "extra"'
+kill -HUP "$SEGUE_PID"
+wait_log 'event=reload_succeeded' 1
+ok $? "a config that adds a socket is applied"
+like "$(curl -s "http://127.0.0.1:$extra/")" 'generation=3 ' "the new socket serves the new generation"
+like "$(grep 'event=socket_bound' "$T/segue.log" | grep 'socket=web' | wc -l)" '^1$' "the unchanged socket was not bound again"
+
+write_conf "socket extra { listen = \"127.0.0.1:$moved\" }" '"web", "extra"'
+kill -HUP "$SEGUE_PID"
+wait_log 'event=reload_succeeded' 2
+like "$(curl -s "http://127.0.0.1:$moved/")" 'generation=4 ' "a socket whose port changed serves on the new port"
+wait_log "event=socket_closed .*127.0.0.1:$extra" 1
+curl -s "http://127.0.0.1:$extra/" >/dev/null
+ok $([ $? -ne 0 ]; echo $?) "the old port is closed once no worker holds it"
+
+write_conf "" '"web"'
+kill -HUP "$SEGUE_PID"
+wait_log 'event=reload_succeeded' 3
+wait_log "event=socket_closed .*127.0.0.1:$moved" 1
+ok $? "a socket removed from the config is closed"
+
+touch "$T/stop"; wait $load
+result=$(cat "$T/load.out"); diag "$result"
+like "$result" ' errors=0 ' "zero failed requests on the unchanged socket"
+stop_segue
+is "$SEGUE_STATUS" 0 "segue stops cleanly"
