@@ -21,8 +21,11 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 10000
-#define MAX_FILE_SIZE (16 << 20)
-#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+#define MAX_FILE_SIZE (1 << 20)
+#define MAX_PROBLEMS 100
+#define MAX_DEPTH 8 /* sections in sections: segue uses one level */
+#define NAME_CHARS                                                             \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 #define COMMAND_LINE "command line"
 
 static const char *const ready_names[] = { "notify", "delay", "exec", NULL };
@@ -83,7 +86,8 @@ static char *xvasprintf(const char *fmt, va_list ap)
 	return s;
 }
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 static char *xasprintf(const char *fmt, ...)
 {
@@ -113,6 +117,7 @@ struct ctx {
 	int last_line; /* the last line holding more than blanks and comments */
 	size_t nproblems;
 	struct problem *problems;
+	size_t dropped; /* problems beyond MAX_PROBLEMS */
 };
 
 static void problem(struct ctx *x, int line, const char *fmt, ...)
@@ -124,6 +129,10 @@ static void problem(struct ctx *x, int line, const char *fmt, ...)
 	va_list ap;
 	char *msg;
 
+	if (x->nproblems >= MAX_PROBLEMS) {
+		x->dropped++;
+		return;
+	}
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
@@ -150,7 +159,7 @@ static int problem_order(const void *a, const void *b)
 /* Prints the problems found so far; returns how many there were. */
 static size_t flush_problems(struct ctx *x)
 {
-	size_t i, n = x->nproblems;
+	size_t i, n = x->nproblems, dropped = x->dropped;
 
 	if (n > 0)
 		qsort(x->problems, n, sizeof(*x->problems), problem_order);
@@ -158,11 +167,14 @@ static size_t flush_problems(struct ctx *x)
 		fprintf(x->errors, "%s\n", x->problems[i].text);
 		free(x->problems[i].text);
 	}
+	if (dropped > 0)
+		fprintf(x->errors, "%s: %zu more problems not shown\n",
+			x->where, dropped);
 	fflush(x->errors);
 	free(x->problems);
 	x->problems = NULL;
-	x->nproblems = 0;
-	return n;
+	x->nproblems = x->dropped = 0;
+	return n + dropped;
 }
 
 /* ---- where every key is: a light scan of the comment-free text ---- */
@@ -296,7 +308,8 @@ static size_t skip_quoted(const char *buf, size_t len, size_t pos, int *line,
 			return pos + 1;
 		}
 		if (buf[pos] == '\\' && pos + 1 < len &&
-		    (q == '"' || buf[pos + 1] == '\\' || buf[pos + 1] == '\'')) {
+		    (q == '"' || buf[pos + 1] == '\\' ||
+		     buf[pos + 1] == '\'')) {
 			pos++;
 			if (buf[pos] == '\n')
 				(*line)++;
@@ -386,6 +399,7 @@ struct scanner {
 	int line;
 	bool have_back;
 	struct token back;
+	int depth; /* of nested sections */
 	bool broken; /* too broken to hand to libconfuse */
 };
 
@@ -485,14 +499,14 @@ static void report_unknown(struct scanner *s, int sec, const char *what,
 	const struct section *in = sec >= 0 ? &s->x->lay->sections[sec] : NULL;
 
 	if (in != NULL)
-		problem(s->x, line, "unknown %s \"%s\" in %s \"%s\"", what, name,
-			in->kind, in->title);
+		problem(s->x, line, "unknown %s \"%s\" in %s \"%s\"", what,
+			name, in->kind, in->title);
 	else
 		problem(s->x, line, "unknown %s \"%s\"", what, name);
 }
 
-static struct entry *set_entry(struct layout *lay, int sec, char *key,
-			       int line, bool append)
+static struct entry *set_entry(struct layout *lay, int sec, char *key, int line,
+			       bool append)
 {
 	struct entry *e = find_entry(lay, sec, key);
 	size_t i;
@@ -505,8 +519,8 @@ static struct entry *set_entry(struct layout *lay, int sec, char *key,
 			e->nitems = 0;
 		}
 	} else {
-		lay->entries = xrealloc(lay->entries, lay->nentries + 1,
-					sizeof(*e));
+		lay->entries =
+			xrealloc(lay->entries, lay->nentries + 1, sizeof(*e));
 		e = &lay->entries[lay->nentries++];
 		memset(e, 0, sizeof(*e));
 		e->section = sec;
@@ -602,6 +616,17 @@ static void scan_call(struct scanner *s, int sec, cfg_opt_t *opts,
 static size_t scan_block(struct scanner *s, int sec, cfg_opt_t *opts,
 			 const struct token *open);
 
+static size_t nested_block(struct scanner *s, int sec, cfg_opt_t *opts,
+			   const struct token *open)
+{
+	size_t end;
+
+	s->depth++;
+	end = scan_block(s, sec, opts, open);
+	s->depth--;
+	return end;
+}
+
 static void scan_section(struct scanner *s, int sec, cfg_opt_t *opts,
 			 const struct token *kind, const struct token *title,
 			 const struct token *open)
@@ -611,8 +636,14 @@ static void scan_section(struct scanner *s, int sec, cfg_opt_t *opts,
 	cfg_opt_t *o = find_opt(opts, k);
 	int dup;
 
+	if (s->depth >= MAX_DEPTH) {
+		problem(s->x, kind->line, "sections nested too deeply");
+		s->broken = true;
+		free(k);
+		return;
+	}
 	if (opts == NULL || title == NULL) { /* libconfuse will complain */
-		scan_block(s, -1, NULL, open);
+		nested_block(s, -1, NULL, open);
 		free(k);
 		return;
 	}
@@ -620,17 +651,18 @@ static void scan_section(struct scanner *s, int sec, cfg_opt_t *opts,
 	if (o == NULL || o->type != CFGT_SEC) {
 		report_unknown(s, sec, "section", k, kind->line);
 	} else if ((dup = find_section(lay, k, ti)) >= 0) {
-		problem(s->x, kind->line, "duplicate %s \"%s\" (first on line %d)",
-			k, ti, lay->sections[dup].line);
+		problem(s->x, kind->line,
+			"duplicate %s \"%s\" (first on line %d)", k, ti,
+			lay->sections[dup].line);
 	} else {
 		lay->sections = xrealloc(lay->sections, lay->nsections + 1,
 					 sizeof(*lay->sections));
 		lay->sections[lay->nsections] =
 			(struct section){ k, ti, kind->line };
-		scan_block(s, (int)lay->nsections++, o->subopts, open);
+		nested_block(s, (int)lay->nsections++, o->subopts, open);
 		return;
 	}
-	blank(s->buf, kind->begin, scan_block(s, -1, NULL, open));
+	blank(s->buf, kind->begin, nested_block(s, -1, NULL, open));
 	free(k);
 	free(ti);
 }
@@ -725,8 +757,8 @@ static bool prepare(struct ctx *x, char *buf, size_t len, cfg_opt_t *root)
 static struct ctx *parse_ctx;
 
 /* Extracts NAME from a message "BEFORE" NAME "AFTER". */
-static bool match_message(const char *msg, const char *before, const char *after,
-			  char *name, size_t len)
+static bool match_message(const char *msg, const char *before,
+			  const char *after, char *name, size_t len)
 {
 	size_t nb = strlen(before), na = strlen(after), nm = strlen(msg);
 
@@ -754,7 +786,8 @@ static void confuse_message(struct ctx *x, int line, const char *in,
 	    *pre != '\0')
 		problem(x, line, "unknown key \"%s\" in %s \"%s\"", name, in,
 			title);
-	else if (match_message(msg, "no such option '", "'", name, sizeof(name)))
+	else if (match_message(msg, "no such option '", "'", name,
+			       sizeof(name)))
 		problem(x, line, "unknown key \"%s\"", name);
 	else if (match_message(msg, "invalid integer value for option '", "'",
 			       name, sizeof(name)))
@@ -764,7 +797,8 @@ static void confuse_message(struct ctx *x, int line, const char *in,
 		problem(x, line, "%s%s: number out of range", pre, name);
 	else if (match_message(msg, "invalid boolean value for option '", "'",
 			       name, sizeof(name)))
-		problem(x, line, "%s%s: not a boolean (true or false)", pre, name);
+		problem(x, line, "%s%s: not a boolean (true or false)", pre,
+			name);
 	else
 		problem(x, line, "%s%s", pre, msg);
 }
@@ -806,7 +840,8 @@ static char *protocol_list(const char *csv)
 		n = strcspn(p, ",");
 		if (n == 0)
 			continue;
-		tmp = xasprintf("%s%s\"%.*s\"", out, out[1] ? "," : "", (int)n, p);
+		tmp = xasprintf("%s%s\"%.*s\"", out, out[1] ? "," : "", (int)n,
+				p);
 		free(out);
 		out = tmp;
 	}
@@ -815,7 +850,7 @@ static char *protocol_list(const char *csv)
 	return tmp;
 }
 
-static const char *or(const char *a, const char *b)
+static const char *either(const char *a, const char *b)
 {
 	return a != NULL ? a : b;
 }
@@ -840,7 +875,8 @@ static void build_program_opts(cfg_opt_t *o, const struct config_defaults *d,
 	int i = 0;
 
 	o[i++] = (cfg_opt_t)CFG_STR("command", "", CFGF_NONE);
-	o[i++] = (cfg_opt_t)CFG_STR("directory", or(d->directory, ""), CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("directory", either(d->directory, ""),
+				    CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR_LIST("sockets", "{}", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_INT("workers", d->workers > 0 ? d->workers : 1,
 				    CFGF_NONE);
@@ -848,16 +884,17 @@ static void build_program_opts(cfg_opt_t *o, const struct config_defaults *d,
 	o[i++] = (cfg_opt_t)CFG_STR("group", "", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR_LIST("env", "{}", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR_LIST("fd-protocol", fd_protocol, CFGF_NONE);
-	o[i++] = (cfg_opt_t)CFG_STR("ready", or(d->ready, "delay"), CFGF_NONE);
-	o[i++] = (cfg_opt_t)CFG_STR("ready-delay", or(d->ready_delay, "1s"),
+	o[i++] = (cfg_opt_t)CFG_STR("ready", either(d->ready, "delay"),
+				    CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("ready-delay", either(d->ready_delay, "1s"),
 				    CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("ready-command", "", CFGF_NONE);
-	o[i++] = (cfg_opt_t)CFG_STR("ready-timeout", or(d->ready_timeout, "60s"),
-				    CFGF_NONE);
-	o[i++] = (cfg_opt_t)CFG_STR("drain-signal", or(d->drain_signal, "TERM"),
-				    CFGF_NONE);
-	o[i++] = (cfg_opt_t)CFG_STR("drain-timeout", or(d->drain_timeout, "30s"),
-				    CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("ready-timeout",
+				    either(d->ready_timeout, "60s"), CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("drain-signal",
+				    either(d->drain_signal, "TERM"), CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("drain-timeout",
+				    either(d->drain_timeout, "30s"), CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("reload", "all-at-once", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_INT("max-surge", 1, CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("restart-delay", "100ms", CFGF_NONE);
@@ -992,8 +1029,9 @@ static mode_t get_mode(const struct scope *sc, const char *key)
 	mode_t m = 0;
 
 	if (parse_mode(str(sc, key), &m) < 0)
-		complain(sc, kline(sc, key), "%s: bad mode \"%s\" (octal, up to 7777)",
-			 key, str(sc, key));
+		complain(sc, kline(sc, key),
+			 "%s: bad mode \"%s\" (octal, up to 7777)", key,
+			 str(sc, key));
 	return m;
 }
 
@@ -1002,9 +1040,11 @@ static int get_int(const struct scope *sc, const char *key, long min, long max)
 	long v = cfg_getint(sc->cfg, key);
 
 	if (v < min)
-		complain(sc, kline(sc, key), "%s: must be at least %ld", key, min);
+		complain(sc, kline(sc, key), "%s: must be at least %ld", key,
+			 min);
 	else if (v > max)
-		complain(sc, kline(sc, key), "%s: must be at most %ld", key, max);
+		complain(sc, kline(sc, key), "%s: must be at most %ld", key,
+			 max);
 	return v < min ? (int)min : v > max ? (int)max : (int)v;
 }
 
@@ -1023,11 +1063,14 @@ static void enum_choices(const char *const names[], char *buf, size_t len)
 {
 	size_t i, used = 0;
 
+	const char *sep;
+
 	buf[0] = '\0';
-	for (i = 0; names[i] != NULL && used < len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s",
-					 i == 0 ? "" : names[i + 1] ? ", " : " or ",
+	for (i = 0; names[i] != NULL && used < len; i++) {
+		sep = i == 0 ? "" : names[i + 1] != NULL ? ", " : " or ";
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", sep,
 					 names[i]);
+	}
 }
 
 static int get_enum(const struct scope *sc, const char *key,
@@ -1058,7 +1101,8 @@ static char *get_group(const struct scope *sc, const char *key)
 	char *v = get_str(sc, key);
 
 	if (*v != '\0' && getgrnam(v) == NULL)
-		complain(sc, kline(sc, key), "%s: unknown group \"%s\"", key, v);
+		complain(sc, kline(sc, key), "%s: unknown group \"%s\"", key,
+			 v);
 	return v;
 }
 
@@ -1092,8 +1136,9 @@ static bool valid_name(const char *s)
 static void check_name(const struct scope *sc)
 {
 	if (!valid_name(sc->title))
-		complain(sc, kline(sc, NULL),
-			 "name may hold only letters, digits, \"_\", \".\" and \"-\"");
+		complain(
+			sc, kline(sc, NULL),
+			"name may hold only letters, digits, \"_\", \".\" and \"-\"");
 }
 
 /* ---- sockets ---- */
@@ -1106,8 +1151,8 @@ static void load_address(const struct scope *sc, const char *v,
 	if (*v == '\0')
 		complain(sc, kline(sc, "listen"), "listen is required");
 	else if (parse_address(v, addr, err, sizeof(err)) < 0)
-		complain(sc, kline(sc, "listen"), "listen: bad address \"%s\": %s",
-			 v, err);
+		complain(sc, kline(sc, "listen"),
+			 "listen: bad address \"%s\": %s", v, err);
 }
 
 static void load_socket(struct ctx *x, cfg_t *sec, struct socket_conf *s)
@@ -1148,9 +1193,11 @@ static void load_env(const struct scope *sc, struct program_conf *p)
 	p->env = get_list(sc, "env", &p->nenv);
 	for (i = 0; i < p->nenv; i++)
 		if (!valid_env(p->env[i]))
-			complain(sc, item_line(sc->x, sc->kind, sc->title, "env",
-					       p->env[i], occurrence(p->env, i)),
-				 "env: bad entry \"%s\" (KEY=VALUE)", p->env[i]);
+			complain(sc,
+				 item_line(sc->x, sc->kind, sc->title, "env",
+					   p->env[i], occurrence(p->env, i)),
+				 "env: bad entry \"%s\" (KEY=VALUE)",
+				 p->env[i]);
 }
 
 static void load_protocols(const struct scope *sc, struct program_conf *p)
@@ -1167,8 +1214,9 @@ static void load_protocols(const struct scope *sc, struct program_conf *p)
 			continue;
 		}
 		enum_choices(fd_protocol_names, choices, sizeof(choices));
-		complain(sc, item_line(sc->x, sc->kind, sc->title, "fd-protocol",
-				       v, 0),
+		complain(sc,
+			 item_line(sc->x, sc->kind, sc->title, "fd-protocol", v,
+				   0),
 			 "fd-protocol: bad value \"%s\" (%s)", v, choices);
 	}
 }
@@ -1220,8 +1268,9 @@ static void check_program(const struct scope *sc, const struct program_conf *p)
 		complain(sc, kline(sc, "ready-timeout"),
 			 "ready-timeout: must be more than 0");
 	if (p->restart_max_delay < p->restart_delay)
-		complain(sc, kline(sc, "restart-max-delay"),
-			 "restart-max-delay must not be less than restart-delay");
+		complain(
+			sc, kline(sc, "restart-max-delay"),
+			"restart-max-delay must not be less than restart-delay");
 }
 
 static void load_program(struct ctx *x, cfg_t *sec, struct program_conf *p)
@@ -1261,8 +1310,8 @@ static void load_statsd(const struct scope *sc, const char *v)
 	if (*v == '\0')
 		return;
 	if (parse_address(v, &a, err, sizeof(err)) < 0)
-		complain(sc, kline(sc, "statsd"), "statsd: bad address \"%s\": %s",
-			 v, err);
+		complain(sc, kline(sc, "statsd"),
+			 "statsd: bad address \"%s\": %s", v, err);
 	else if (a.kind != ADDR_TCP)
 		complain(sc, kline(sc, "statsd"),
 			 "statsd: bad address \"%s\": must be HOST:PORT", v);
@@ -1276,10 +1325,10 @@ static void load_globals(struct ctx *x, cfg_t *cfg,
 {
 	struct scope sc = { x, cfg, NULL, NULL };
 
-	c->control = xstrdup(or(d->control, str(&sc, "control")));
+	c->control = xstrdup(either(d->control, str(&sc, "control")));
 	c->control_mode = get_mode(&sc, "control-mode");
 	c->control_group = get_group(&sc, "control-group");
-	c->pidfile = xstrdup(or(d->pidfile, str(&sc, "pidfile")));
+	c->pidfile = xstrdup(either(d->pidfile, str(&sc, "pidfile")));
 	if (d->log_format != NULL)
 		c->log_format = (enum log_format)enum_index(log_format_names,
 							    d->log_format);
@@ -1304,7 +1353,8 @@ static void check_listen_dupes(struct ctx *x, const struct config *c)
 			continue; /* port 0: the kernel picks a new one each */
 		for (i = 0; i < j; i++) {
 			a = &c->sockets[i];
-			if (*a->listen == '\0' || !address_equal(&a->addr, &b->addr))
+			if (*a->listen == '\0' ||
+			    !address_equal(&a->addr, &b->addr))
 				continue;
 			problem(x, key_line(x, "socket", b->name, "listen"),
 				"socket \"%s\": listen \"%s\" is already used by "
@@ -1337,13 +1387,17 @@ static void resolve_sockets(struct ctx *x, struct config *c)
 			p->socket_index[k] = socket_index(c, p->sockets[k]);
 			nth = occurrence(p->sockets, k);
 			if (p->socket_index[k] < 0)
-				problem(x, item_line(x, "program", p->name, "sockets",
-						     p->sockets[k], nth),
+				problem(x,
+					item_line(x, "program", p->name,
+						  "sockets", p->sockets[k],
+						  nth),
 					"program \"%s\": unknown socket \"%s\"",
 					p->name, p->sockets[k]);
 			else if (nth > 0)
-				problem(x, item_line(x, "program", p->name, "sockets",
-						     p->sockets[k], nth),
+				problem(x,
+					item_line(x, "program", p->name,
+						  "sockets", p->sockets[k],
+						  nth),
 					"program \"%s\": socket \"%s\" listed twice",
 					p->name, p->sockets[k]);
 		}
@@ -1390,8 +1444,8 @@ static void check_default_duration(struct ctx *x, const char *option,
 		problem(x, 0, "%s: must be more than 0", option);
 }
 
-static void check_default_enum(struct ctx *x, const char *option,
-			       const char *v, const char *const names[])
+static void check_default_enum(struct ctx *x, const char *option, const char *v,
+			       const char *const names[])
 {
 	char choices[128];
 
@@ -1416,15 +1470,17 @@ static void check_default_protocols(struct ctx *x, const char *csv)
 /* Problems with command-line values, as "command line: --OPTION: ...". */
 static size_t check_defaults(const struct config_defaults *d, FILE *errors)
 {
-	struct ctx x = { COMMAND_LINE, errors, NULL, 0, NULL };
+	struct ctx x = { .where = COMMAND_LINE, .errors = errors };
 
 	if (d->workers < 0 || d->workers > MAX_WORKERS)
-		problem(&x, 0, "--workers: must be between 1 and %d", MAX_WORKERS);
+		problem(&x, 0, "--workers: must be between 1 and %d",
+			MAX_WORKERS);
 	check_default_enum(&x, "--ready", d->ready, ready_names);
 	check_default_duration(&x, "--ready-delay", d->ready_delay, false);
 	check_default_duration(&x, "--ready-timeout", d->ready_timeout, true);
 	if (d->drain_signal != NULL && parse_signal(d->drain_signal) < 0)
-		problem(&x, 0, "--drain-signal: bad signal \"%s\"", d->drain_signal);
+		problem(&x, 0, "--drain-signal: bad signal \"%s\"",
+			d->drain_signal);
 	check_default_duration(&x, "--drain-timeout", d->drain_timeout, false);
 	check_default_protocols(&x, d->fd_protocol);
 	check_default_enum(&x, "--log-format", d->log_format, log_format_names);
@@ -1501,7 +1557,9 @@ struct config *config_load(const char *file, const struct config_defaults *defs,
 {
 	static const struct config_defaults none;
 	struct layout lay = { 0 };
-	struct ctx x = { file, errors != NULL ? errors : stderr, &lay, 0, NULL };
+	struct ctx x = { .where = file,
+			 .lay = &lay,
+			 .errors = errors != NULL ? errors : stderr };
 	struct config *c = NULL;
 	size_t len;
 	char *buf;
@@ -1589,11 +1647,13 @@ static void add_quick_sockets(struct ctx *x, cfg_t *cfg, cfg_t *prog,
 	for (i = 0; i < nlisten; i++) {
 		name = listen_name(listen[i], &addr, &unnamed);
 		if (cfg_gettsec(cfg, "socket", name) != NULL) {
-			problem(x, 0, "--listen: socket name \"%s\" given twice",
+			problem(x, 0,
+				"--listen: socket name \"%s\" given twice",
 				name);
 		} else if ((sec = cfg_addtsec(cfg, "socket", name)) == NULL ||
 			   cfg_setstr(sec, "listen", addr) != CFG_SUCCESS ||
-			   cfg_addlist(prog, "sockets", 1, name) != CFG_SUCCESS) {
+			   cfg_addlist(prog, "sockets", 1, name) !=
+				   CFG_SUCCESS) {
 			abort();
 		}
 		free(name);
@@ -1629,8 +1689,8 @@ struct config *config_quick(char *const listen[], size_t nlisten,
 			    const struct config_defaults *defs, FILE *errors)
 {
 	static const struct config_defaults none;
-	struct ctx x = { COMMAND_LINE, errors != NULL ? errors : stderr, NULL,
-			 0, NULL };
+	struct ctx x = { .where = COMMAND_LINE,
+			 .errors = errors != NULL ? errors : stderr };
 	struct config *c = NULL;
 
 	if (defs == NULL)
@@ -1713,7 +1773,8 @@ void config_unref(struct config *c)
 	free(c);
 }
 
-const struct socket_conf *config_socket(const struct config *c, const char *name)
+const struct socket_conf *config_socket(const struct config *c,
+					const char *name)
 {
 	int i = socket_index(c, name);
 

@@ -53,7 +53,8 @@ int parse_duration(const char *s, double *seconds)
 	memcpy(num, s, n);
 	num[n] = '\0';
 	v = strtod(num, NULL);
-	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]);
+	     i++) {
 		if (strcmp(s + n, duration_units[i].suffix) != 0)
 			continue;
 		v *= duration_units[i].scale;
@@ -82,8 +83,8 @@ void format_duration(double seconds, char *buf, size_t len)
 	double ms = seconds * 1000;
 	long long whole;
 
-	if (!isfinite(seconds) || seconds < 0 || fabs(ms - llround(ms)) > 1e-6 ||
-	    fabs(ms) > 1e15) {
+	if (!isfinite(seconds) || seconds < 0 ||
+	    fabs(ms - llround(ms)) > 1e-6 || fabs(ms) > 1e15) {
 		snprintf(buf, len, "%.9g", seconds);
 		return;
 	}
@@ -106,25 +107,45 @@ static const struct {
 	const char *name;
 	int sig;
 } signal_names[] = {
-	{ "HUP", SIGHUP },     { "INT", SIGINT },       { "QUIT", SIGQUIT },
-	{ "ILL", SIGILL },     { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },
-	{ "BUS", SIGBUS },     { "FPE", SIGFPE },       { "KILL", SIGKILL },
-	{ "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },     { "USR2", SIGUSR2 },
-	{ "PIPE", SIGPIPE },   { "ALRM", SIGALRM },     { "TERM", SIGTERM },
+	{ "HUP", SIGHUP },
+	{ "INT", SIGINT },
+	{ "QUIT", SIGQUIT },
+	{ "ILL", SIGILL },
+	{ "TRAP", SIGTRAP },
+	{ "ABRT", SIGABRT },
+	{ "BUS", SIGBUS },
+	{ "FPE", SIGFPE },
+	{ "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 },
+	{ "SEGV", SIGSEGV },
+	{ "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE },
+	{ "ALRM", SIGALRM },
+	{ "TERM", SIGTERM },
 #ifdef SIGSTKFLT
 	{ "STKFLT", SIGSTKFLT },
 #endif
-	{ "CHLD", SIGCHLD },   { "CONT", SIGCONT },     { "STOP", SIGSTOP },
-	{ "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU },
-	{ "URG", SIGURG },     { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ },
-	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },   { "WINCH", SIGWINCH },
+	{ "CHLD", SIGCHLD },
+	{ "CONT", SIGCONT },
+	{ "STOP", SIGSTOP },
+	{ "TSTP", SIGTSTP },
+	{ "TTIN", SIGTTIN },
+	{ "TTOU", SIGTTOU },
+	{ "URG", SIGURG },
+	{ "XCPU", SIGXCPU },
+	{ "XFSZ", SIGXFSZ },
+	{ "VTALRM", SIGVTALRM },
+	{ "PROF", SIGPROF },
+	{ "WINCH", SIGWINCH },
 	{ "IO", SIGIO },
 #ifdef SIGPWR
 	{ "PWR", SIGPWR },
 #endif
 	{ "SYS", SIGSYS },
 	/* Aliases, read but never written. */
-	{ "IOT", SIGABRT },    { "POLL", SIGIO },       { "CLD", SIGCHLD },
+	{ "IOT", SIGABRT },
+	{ "POLL", SIGIO },
+	{ "CLD", SIGCHLD },
 };
 
 #define NSIGNAL_NAMES (sizeof(signal_names) / sizeof(signal_names[0]))
@@ -216,9 +237,10 @@ static int parse_systemd(const char *name, struct address *addr, char *err,
 	if (strlen(name) >= sizeof(addr->name))
 		return fail(err, errlen, "systemd socket name too long");
 	if (strspn(name, allowed) != strlen(name))
-		return fail(err, errlen,
-			    "systemd socket name may hold only letters, digits, "
-			    "\"_\", \".\" and \"-\"");
+		return fail(
+			err, errlen,
+			"systemd socket name may hold only letters, digits, "
+			"\"_\", \".\" and \"-\"");
 	addr->kind = ADDR_SYSTEMD;
 	strcpy(addr->name, name);
 	return 0;
@@ -258,10 +280,11 @@ static int set_inet(struct address *addr, const char *host, in_port_t port,
 	if (strcmp(host, "localhost") == 0)
 		host = "127.0.0.1";
 	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-		return fail(err, errlen,
-			    strchr(host, ':') != NULL ?
-				    "IPv6 addresses go in brackets: [ADDR]:PORT" :
-				    "host is not a numeric IPv4 address");
+		return fail(
+			err, errlen,
+			strchr(host, ':') != NULL
+				? "IPv6 addresses go in brackets: [ADDR]:PORT"
+				: "host is not a numeric IPv4 address");
 	sin->sin_family = AF_INET;
 	sin->sin_port = port;
 	addr->salen = sizeof(*sin);
@@ -339,7 +362,8 @@ int parse_address(const char *s, struct address *addr, char *err, size_t errlen)
 static void format_tcp(const struct address *addr, char *buf, size_t len)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&addr->sa;
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&addr->sa;
+	const struct sockaddr_in6 *sin6 =
+		(const struct sockaddr_in6 *)&addr->sa;
 	char host[INET6_ADDRSTRLEN];
 
 	if (addr->sa.ss_family == AF_INET) {

@@ -9,7 +9,7 @@ cat > "$T/segue.conf" <<CONF
 control = "$T/control.sock"
 socket web { listen = "127.0.0.1:0" }
 program app {
-  command = "exit 3"
+  command = "sh -c 'exit 3'"
   sockets = { "web" }
   restart-delay = "50ms"
   restart-max-delay = "400ms"

@@ -9,7 +9,8 @@ plan 16
 # combo READY RELOAD KEEPALIVE(-k or "")
 combo() {
 	ready=$1 mode=$2 ka=$3
-	name="ready=$ready reload=$mode ${ka:+keep-alive}${ka:-new connections}"
+	name="ready=$ready reload=$mode, new connections"
+	[ -n "$ka" ] && name="ready=$ready reload=$mode, keep-alive"
 	port=$(free_port)
 	cat > "$T/segue.conf" <<CONF
 control = "$T/control.sock"

@@ -21,7 +21,7 @@ program app {
   command = "$T/app.sh"
   sockets = { "web", "admin" }
   workers = 2
-  ready-delay = "5ms"
+  ready-delay = "30ms"
 }
 CONF
 start_segue -c "$T/segue.conf"

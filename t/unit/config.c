@@ -20,7 +20,7 @@
 #define P "program app { command = \"x\" }\n"
 
 static char fixtures[PATH_MAX + 16]; /* absolute $top_srcdir/t/conf */
-static char topdir[PATH_MAX];   /* absolute $top_srcdir */
+static char topdir[PATH_MAX]; /* absolute $top_srcdir */
 static char tmpdir[] = "/tmp/segue-config-test.XXXXXX";
 
 static char *fixture(const char *name)
@@ -103,7 +103,8 @@ static void check_good_globals(const struct config *c)
 	ok(c->fdstore, "fdstore");
 	is_int(1, c->refs, "refs starts at 1");
 	ok(c->file != NULL && c->file[0] == '/', "file is absolute");
-	ok(c->file != NULL && strcmp(c->file + strlen(c->file) - 9, "good.conf") == 0,
+	ok(c->file != NULL &&
+		   strcmp(c->file + strlen(c->file) - 9, "good.conf") == 0,
 	   "file names good.conf");
 }
 
@@ -144,7 +145,8 @@ static void check_good_sockets(const struct config *c)
 static void check_good_app_run(const struct program_conf *p)
 {
 	is_string("app", p->name, "app: name");
-	is_string("bundle exec puma -C config/puma.rb", p->command, "app: command");
+	is_string("bundle exec puma -C config/puma.rb", p->command,
+		  "app: command");
 	is_string("/srv/app/current", p->directory, "app: directory");
 	is_int(2, p->nsockets, "app: two sockets");
 	is_string("web", p->sockets[0], "app: sockets[0]");
@@ -263,8 +265,10 @@ static void test_defaults(void)
 	is_int(0660, s->mode, "default mode");
 	is_string("", s->owner, "default owner");
 	is_string("", s->group, "default group");
-	is_string("delay", ready_mode_name(READY_DELAY), "ready_mode_name delay");
-	is_string("notify", ready_mode_name(READY_NOTIFY), "ready_mode_name notify");
+	is_string("delay", ready_mode_name(READY_DELAY),
+		  "ready_mode_name delay");
+	is_string("notify", ready_mode_name(READY_NOTIFY),
+		  "ready_mode_name notify");
 	is_string("exec", ready_mode_name(READY_EXEC), "ready_mode_name exec");
 	config_unref(c);
 }
@@ -302,7 +306,8 @@ static void test_comments(void)
 	is_string("/srv//app", c->programs[0].directory,
 		  "unquoted // inside a word stays");
 	ok(c->programs[0].nsockets == 1, "list with comments inside");
-	ok(c->programs[0].nenv == 2 && strcmp(c->programs[0].env[0], "A=#1") == 0 &&
+	ok(c->programs[0].nenv == 2 &&
+		   strcmp(c->programs[0].env[0], "A=#1") == 0 &&
 		   strcmp(c->programs[0].env[1], "B=//2") == 0,
 	   "markers in quoted list items stay");
 	config_unref(c);
@@ -319,13 +324,13 @@ static void test_comment_lines(void)
 		"segue.conf:5: program \"b\": workers: must be at least 1\n",
 		"line after several comments on one line");
 	refused(P "program b {\n command = \"multi\n line\n string\"\n"
-		" ready = \"soon\"\n}\n",
+		  " ready = \"soon\"\n}\n",
 		"segue.conf:6: program \"b\": ready: bad value \"soon\" "
 		"(notify, delay or exec)\n",
 		"line after a multi-line string");
 	refused(P "program b {\n command = \"y\"\n"
-		" fd-protocol = { // c\n \"einhorn\", # c\n /* c\n c */\n"
-		" \"bogus\" }\n}\n",
+		  " fd-protocol = { // c\n \"einhorn\", # c\n /* c\n c */\n"
+		  " \"bogus\" }\n}\n",
 		"segue.conf:8: program \"b\": fd-protocol: bad value \"bogus\" "
 		"(einhorn or server-starter)\n",
 		"list item line inside a commented list");
@@ -349,7 +354,8 @@ static void test_syntax(void)
 	refused("\n" P "}\n", "segue.conf:3: unexpected closing brace\n",
 		"stray brace");
 	refused("# c\ncontrol = = \"x\"\n" P,
-		"segue.conf:2: unexpected token '='\n", "libconfuse syntax error");
+		"segue.conf:2: unexpected token '='\n",
+		"libconfuse syntax error");
 	refused(P "socket web {\n backlog = lots\n}\n",
 		"segue.conf:3: socket \"web\": backlog: not an integer\n",
 		"not an integer");
@@ -360,11 +366,20 @@ static void test_syntax(void)
 	refused(P "program b { command = x workers = 99999999999999999999 }\n",
 		"segue.conf:2: program \"b\": workers: number out of range\n",
 		"integer overflow");
+	refused(P "control =\n\n\n", "segue.conf:2: unexpected end of file\n",
+		"end of file after =");
+	refused(P "socket web {\n listen = \":1\"\n backlog =\n}\n",
+		"segue.conf:5: socket \"web\": unexpected token '}'\n",
+		"missing value");
 	refused(P "fdstore = yes please\n",
 		"segue.conf:2: unknown key \"please\"\n", "two values");
 	refused(P "socket = \"x\"\n",
 		"segue.conf:2: missing title for section 'socket'\n",
 		"section used as a key");
+	refused(P "a b {\n c d { e f { g h { i j { k l { m n { o p { q r {\n",
+		"segue.conf:2: unknown section \"a\"\n"
+		"segue.conf:3: sections nested too deeply\n",
+		"deep nesting");
 	refused(P "include(\"other.conf\")\n",
 		"segue.conf:2: unknown key \"include\"\n", "functions");
 }
@@ -376,7 +391,8 @@ static void test_binary(void)
 	char *errs = NULL;
 	struct config *c;
 
-	if (f == NULL || fwrite(text, 1, sizeof(text) - 1, f) != sizeof(text) - 1 ||
+	if (f == NULL ||
+	    fwrite(text, 1, sizeof(text) - 1, f) != sizeof(text) - 1 ||
 	    fclose(f) != 0)
 		abort();
 	c = load("nul.conf", NULL, &errs);
@@ -402,14 +418,15 @@ static void test_unknown(void)
 	refused("program app {\n command = x\n socket s { listen = \":1\" }\n}\n",
 		"segue.conf:3: unknown section \"socket\" in program \"app\"\n",
 		"nested section");
-	refused(P "socket web {\n listen = \":1\"\n}\nsocket web {\n listen = \":2\"\n}\n",
+	refused(P
+		"socket web {\n listen = \":1\"\n}\nsocket web {\n listen = \":2\"\n}\n",
 		"segue.conf:5: duplicate socket \"web\" (first on line 2)\n",
 		"duplicate socket");
 	refused(P "program app {\n command = y\n}\n",
 		"segue.conf:2: duplicate program \"app\" (first on line 1)\n",
 		"duplicate program");
 	refused(P "a = 1\nsocket web { b = { 1, 2 } listen = \":1\" c = x }\n"
-		"zz y { d = 1 }\ncontrol = \"/ok\"\n",
+		  "zz y { d = 1 }\ncontrol = \"/ok\"\n",
 		"segue.conf:2: unknown key \"a\"\n"
 		"segue.conf:3: unknown key \"b\" in socket \"web\"\n"
 		"segue.conf:3: unknown key \"c\" in socket \"web\"\n"
@@ -430,17 +447,18 @@ static void test_addresses(void)
 	refused(P "socket web {\n backlog = 5\n}\n",
 		"segue.conf:2: socket \"web\": listen is required\n",
 		"missing listen");
-	refused(P "socket a { listen = \":8080\" }\nsocket b {\n listen = \"*:8080\"\n}\n",
+	refused(P
+		"socket a { listen = \":8080\" }\nsocket b {\n listen = \"*:8080\"\n}\n",
 		"segue.conf:4: socket \"b\": listen \"*:8080\" is already used by "
 		"socket \"a\"\n",
 		"two sockets on one address");
 	refused(P "socket a { listen = \"unix:/tmp/a\" }\n"
-		"socket b { listen = \"unix:/tmp/a\" }\n",
+		  "socket b { listen = \"unix:/tmp/a\" }\n",
 		"segue.conf:3: socket \"b\": listen \"unix:/tmp/a\" is already used "
 		"by socket \"a\"\n",
 		"two sockets on one path");
 	config_unref(accepted(P "socket a { listen = \"127.0.0.1:0\" }\n"
-			      "socket b { listen = \"127.0.0.1:0\" }\n",
+				"socket b { listen = \"127.0.0.1:0\" }\n",
 			      "port 0 twice is fine"));
 	refused(P "socket web {\n listen = \":1\"\n mode = \"0999\"\n}\n",
 		"segue.conf:4: socket \"web\": mode: bad mode \"0999\" (octal, up to "
@@ -473,7 +491,8 @@ static void test_statsd(void)
 	refused(P "statsd = \"127.0.0.1:0\"\n",
 		"segue.conf:2: statsd: bad address \"127.0.0.1:0\": port 0\n",
 		"statsd port 0");
-	config_unref(accepted(P "statsd = \"localhost:8125\"\n", "statsd localhost"));
+	config_unref(accepted(P "statsd = \"localhost:8125\"\n",
+			      "statsd localhost"));
 	config_unref(accepted(P "statsd = \"[::1]:8125\"\n", "statsd v6"));
 }
 
@@ -541,7 +560,8 @@ static void test_program_refs(void)
 		"segue.conf:4: program \"app\": group: unknown group "
 		"\"no-such-group-xyz\"\n",
 		"unknown user and group");
-	refused(P "socket s {\n listen = \"unix:/tmp/s\"\n owner = \"nouser-q\"\n"
+	refused(P
+		"socket s {\n listen = \"unix:/tmp/s\"\n owner = \"nouser-q\"\n"
 		" group = \"nogroup-q\"\n}\n",
 		"segue.conf:4: socket \"s\": owner: unknown user \"nouser-q\"\n"
 		"segue.conf:5: socket \"s\": group: unknown group \"nogroup-q\"\n",
@@ -588,11 +608,43 @@ static void test_many_problems(void)
 		struct config *c = load("no-such-dir/segue.conf", NULL, &errs);
 
 		ok(c == NULL, "missing file: refused");
-		is_string("no-such-dir/segue.conf: cannot open: No such file or "
-			  "directory\n",
-			  errs, "missing file: message");
+		is_string(
+			"no-such-dir/segue.conf: cannot open: No such file or "
+			"directory\n",
+			errs, "missing file: message");
 		free(errs);
 	}
+}
+
+static void test_limits(void)
+{
+	char *text = malloc(200 * 16 + sizeof(P)), *p = text, *errs = NULL;
+	struct config *c;
+	int i;
+
+	if (text == NULL)
+		abort();
+	p += sprintf(p, "%s", P);
+	for (i = 0; i < 150; i++)
+		p += sprintf(p, "x%d = 1\n", i);
+	c = load_text(text, NULL, &errs);
+	ok(c == NULL, "150 problems: refused");
+	ok(errs != NULL &&
+		   strstr(errs, "segue.conf:101: unknown key \"x99\"\n"
+				"segue.conf: 50 more problems not shown\n"),
+	   "150 problems: the first 100 are shown");
+	free(errs);
+	free(text);
+	text = malloc((1 << 20) + 1);
+	if (text == NULL)
+		abort();
+	memset(text, ' ', 1 << 20);
+	text[1 << 20] = '\0';
+	c = load_text(text, NULL, &errs);
+	ok(c == NULL, "1 MiB file: refused");
+	is_string("segue.conf: file too large\n", errs, "1 MiB file: message");
+	free(errs);
+	free(text);
 }
 
 static void test_lists(void)
@@ -605,20 +657,29 @@ static void test_lists(void)
 
 	if (c == NULL)
 		return;
-	ok(c->programs[0].nsockets == 2 && c->programs[0].socket_index[0] == 0 &&
+	ok(c->programs[0].nsockets == 2 &&
+		   c->programs[0].socket_index[0] == 0 &&
 		   c->programs[0].socket_index[1] == 1,
 	   "sockets = \"a\" then += { \"b\" }");
-	is_int(FD_PROTO_EINHORN, c->programs[0].fd_protocols, "single protocol");
+	is_int(FD_PROTO_EINHORN, c->programs[0].fd_protocols,
+	       "single protocol");
 	config_unref(c);
 }
 
 static void test_defs_values(void)
 {
 	struct config_defaults d = {
-		.directory = "/d", .workers = 3, .ready = "notify",
-		.ready_delay = "5s", .ready_timeout = "10s", .drain_signal = "INT",
-		.drain_timeout = "7s", .fd_protocol = "einhorn,server-starter",
-		.control = "/c.sock", .pidfile = "/p.pid", .log_format = "json",
+		.directory = "/d",
+		.workers = 3,
+		.ready = "notify",
+		.ready_delay = "5s",
+		.ready_timeout = "10s",
+		.drain_signal = "INT",
+		.drain_timeout = "7s",
+		.fd_protocol = "einhorn,server-starter",
+		.control = "/c.sock",
+		.pidfile = "/p.pid",
+		.log_format = "json",
 	};
 	char *errs = NULL;
 	struct config *c = load_text(
@@ -638,7 +699,8 @@ static void test_defs_values(void)
 		return;
 	is_string("/c.sock", c->control, "--control wins over the file");
 	is_string("/p.pid", c->pidfile, "--pidfile wins over the file");
-	is_int(LOG_FORMAT_JSON, c->log_format, "--log-format wins over the file");
+	is_int(LOG_FORMAT_JSON, c->log_format,
+	       "--log-format wins over the file");
 	a = config_program(c, "a");
 	b = config_program(c, "b");
 	ok(a && !strcmp(a->directory, "/d") && a->workers == 3 &&
@@ -661,25 +723,34 @@ static void test_defs_errors(void)
 		struct config_defaults d;
 		const char *want;
 	} cases[] = {
-		{ "bad .ready_delay = \"x\"", { .ready_delay = "x" },
+		{ "bad .ready_delay = \"x\"",
+		  { .ready_delay = "x" },
 		  "command line: --ready-delay: bad duration \"x\"\n" },
-		{ "bad .ready_timeout = \"0\"", { .ready_timeout = "0" },
+		{ "bad .ready_timeout = \"0\"",
+		  { .ready_timeout = "0" },
 		  "command line: --ready-timeout: must be more than 0\n" },
-		{ "bad .drain_timeout = \"-1s\"", { .drain_timeout = "-1s" },
+		{ "bad .drain_timeout = \"-1s\"",
+		  { .drain_timeout = "-1s" },
 		  "command line: --drain-timeout: bad duration \"-1s\"\n" },
-		{ "bad .drain_signal = \"NOPE\"", { .drain_signal = "NOPE" },
+		{ "bad .drain_signal = \"NOPE\"",
+		  { .drain_signal = "NOPE" },
 		  "command line: --drain-signal: bad signal \"NOPE\"\n" },
-		{ "bad .ready = \"fast\"", { .ready = "fast" },
+		{ "bad .ready = \"fast\"",
+		  { .ready = "fast" },
 		  "command line: --ready: bad value \"fast\" "
 		  "(notify, delay or exec)\n" },
-		{ "bad .fd_protocol = \"einhorn,zmq\"", { .fd_protocol = "einhorn,zmq" },
+		{ "bad .fd_protocol = \"einhorn,zmq\"",
+		  { .fd_protocol = "einhorn,zmq" },
 		  "command line: --fd-protocol: bad value \"zmq\" "
 		  "(einhorn or server-starter)\n" },
-		{ "bad .log_format = \"xml\"", { .log_format = "xml" },
+		{ "bad .log_format = \"xml\"",
+		  { .log_format = "xml" },
 		  "command line: --log-format: bad value \"xml\" (logfmt or json)\n" },
-		{ "bad .workers = -2", { .workers = -2 },
+		{ "bad .workers = -2",
+		  { .workers = -2 },
 		  "command line: --workers: must be between 1 and 10000\n" },
-		{ "bad .ready = \"x\", .ready_delay = \"y\"", { .ready = "x", .ready_delay = "y" },
+		{ "bad .ready = \"x\", .ready_delay = \"y\"",
+		  { .ready = "x", .ready_delay = "y" },
 		  "command line: --ready: bad value \"x\" (notify, delay or exec)\n"
 		  "command line: --ready-delay: bad duration \"y\"\n" },
 	};
@@ -709,7 +780,8 @@ static char *run_shell(const char *command)
 	char buf[256];
 	FILE *p, *o = open_memstream(&out, &len);
 
-	if (asprintf(&cmd, "exec %s", command) < 0 || (p = popen(cmd, "r")) == NULL)
+	if (asprintf(&cmd, "exec %s", command) < 0 ||
+	    (p = popen(cmd, "r")) == NULL)
 		abort();
 	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
 		fwrite(buf, 1, n, o);
@@ -739,9 +811,25 @@ static void round_trip(char *const argv[], size_t argc, const char *want,
 static void test_quick_quoting(void)
 {
 	char *sh[] = { "sh", "-c", "echo 'a b'" };
-	char *pf[] = { "printf", "[%s]", "a b", "it's", "", "$HOME", "*", "\\n",
-		       "\"q\"", "a\nb", "~", "#x", "{fd:web}", ";", "&&", "x=1",
-		       "'", "''", "plain-word_1.2,3:4@5%6+7/8" };
+	char *pf[] = { "printf",
+		       "[%s]",
+		       "a b",
+		       "it's",
+		       "",
+		       "$HOME",
+		       "*",
+		       "\\n",
+		       "\"q\"",
+		       "a\nb",
+		       "~",
+		       "#x",
+		       "{fd:web}",
+		       ";",
+		       "&&",
+		       "x=1",
+		       "'",
+		       "''",
+		       "plain-word_1.2,3:4@5%6+7/8" };
 	char *listen[] = { "127.0.0.1:0" }, *errs = NULL;
 	char *simple[] = { "/usr/bin/app", "--port", "8080" };
 	struct config *c;
@@ -773,12 +861,17 @@ static void test_quick_sockets(void)
 		return;
 	ok(c->file == NULL, "quick: no file");
 	is_int(4, c->nsockets, "quick: four sockets");
-	is_string("listen0", c->sockets[0].name, "quick: first unnamed is listen0");
+	is_string("listen0", c->sockets[0].name,
+		  "quick: first unnamed is listen0");
 	is_string("admin", c->sockets[1].name, "quick: NAME=ADDR");
-	is_string("unix:/tmp/x.sock", c->sockets[1].listen, "quick: named listen");
-	is_string("listen1", c->sockets[2].name, "quick: second unnamed is listen1");
-	is_string("listen2", c->sockets[3].name, "quick: a path with = is no name");
-	is_string("unix:/tmp/a=b.sock", c->sockets[3].listen, "quick: path with =");
+	is_string("unix:/tmp/x.sock", c->sockets[1].listen,
+		  "quick: named listen");
+	is_string("listen1", c->sockets[2].name,
+		  "quick: second unnamed is listen1");
+	is_string("listen2", c->sockets[3].name,
+		  "quick: a path with = is no name");
+	is_string("unix:/tmp/a=b.sock", c->sockets[3].listen,
+		  "quick: path with =");
 	p = config_program(c, "app");
 	ok(p && p->nsockets == 4 && !strcmp(p->sockets[0], "listen0") &&
 		   !strcmp(p->sockets[1], "admin") && p->socket_index[2] == 2 &&
@@ -794,16 +887,22 @@ static void test_quick_sockets(void)
 static void test_quick_defaults(void)
 {
 	struct config_defaults d = {
-		.directory = "/srv", .workers = 2, .ready = "exec",
-		.drain_signal = "USR2", .fd_protocol = "server-starter",
-		.control = "/c.sock", .pidfile = "/p", .log_format = "json",
+		.directory = "/srv",
+		.workers = 2,
+		.ready = "exec",
+		.drain_signal = "USR2",
+		.fd_protocol = "server-starter",
+		.control = "/c.sock",
+		.pidfile = "/p",
+		.log_format = "json",
 	};
 	char *listen[] = { ":1" }, *argv[] = { "app" }, *errs = NULL;
 	struct config *c = quick(listen, 1, argv, 1, &d, &errs);
 
 	is_string("command line: program \"app\": ready = \"exec\" needs a "
 		  "ready-command\n",
-		  errs, "quick: --ready exec cannot work without a ready-command");
+		  errs,
+		  "quick: --ready exec cannot work without a ready-command");
 	ok(c == NULL, "quick: refused");
 	free(errs);
 	d.ready = "notify";
@@ -812,7 +911,8 @@ static void test_quick_defaults(void)
 	free(errs);
 	if (!ok(c != NULL, "quick with options: config"))
 		return;
-	ok(!strcmp(c->programs[0].directory, "/srv") && c->programs[0].workers == 2 &&
+	ok(!strcmp(c->programs[0].directory, "/srv") &&
+		   c->programs[0].workers == 2 &&
 		   c->programs[0].ready == READY_NOTIFY &&
 		   c->programs[0].drain_signal == SIGUSR2 &&
 		   c->programs[0].fd_protocols == FD_PROTO_SERVER_STARTER,
@@ -855,7 +955,8 @@ static void test_quick_errors(void)
 		      "command line: quick mode needs at least one --listen\n"
 		      "command line: no command given (put it after --)\n",
 		      "quick: neither");
-	quick_refused(one, 1, empty, 1, "command line: the command name is empty\n",
+	quick_refused(one, 1, empty, 1,
+		      "command line: the command name is empty\n",
 		      "quick: empty command name");
 	quick_refused(bad, 1, argv, 1,
 		      "command line: socket \"listen0\": listen: bad address "
@@ -864,14 +965,17 @@ static void test_quick_errors(void)
 	quick_refused(twice, 2, argv, 1,
 		      "command line: --listen: socket name \"a\" given twice\n",
 		      "quick: one name twice");
-	quick_refused(clash, 2, argv, 1,
-		      "command line: --listen: socket name \"listen0\" given twice\n",
-		      "quick: a given name clashes with a numbered one");
-	quick_refused(same, 2, argv, 1,
-		      "command line: socket \"listen1\": listen \"*:1\" is already "
-		      "used by socket \"listen0\"\n",
-		      "quick: one address twice");
-	ok(quick(one, 1, argv, 1, &d, &errs) == NULL, "quick: bad option refused");
+	quick_refused(
+		clash, 2, argv, 1,
+		"command line: --listen: socket name \"listen0\" given twice\n",
+		"quick: a given name clashes with a numbered one");
+	quick_refused(
+		same, 2, argv, 1,
+		"command line: socket \"listen1\": listen \"*:1\" is already "
+		"used by socket \"listen0\"\n",
+		"quick: one address twice");
+	ok(quick(one, 1, argv, 1, &d, &errs) == NULL,
+	   "quick: bad option refused");
 	is_string("command line: --ready-delay: bad duration \"later\"\n", errs,
 		  "quick: bad option message");
 	free(errs);
@@ -890,7 +994,8 @@ static void test_example(void)
 	free(errs);
 	if (c == NULL)
 		return;
-	ok(c->nprograms >= 1 && c->nsockets >= 1, "etc/segue.conf: a socket and a program");
+	ok(c->nprograms >= 1 && c->nsockets >= 1,
+	   "etc/segue.conf: a socket and a program");
 	ok(config_socket(c, "web") &&
 		   !strcmp(config_socket(c, "web")->listen, "127.0.0.1:8080"),
 	   "etc/segue.conf: web listens on 127.0.0.1:8080");
@@ -937,6 +1042,7 @@ int main(void)
 	test_program_refs();
 	test_many_problems();
 	test_lists();
+	test_limits();
 	test_defs_values();
 	test_defs_errors();
 	test_quick_quoting();

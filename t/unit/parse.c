@@ -33,22 +33,46 @@ static void duration_format(double seconds, const char *want)
 	format_duration(seconds, buf, sizeof(buf));
 	is_string(want, buf, "format_duration(%g)", seconds);
 	if (is_int(0, parse_duration(buf, &back), "\"%s\" reads back", buf))
-		is_double(seconds, back, "\"%s\" reads back as %g", buf, seconds);
+		is_double(seconds, back, "\"%s\" reads back as %g", buf,
+			  seconds);
 }
 
 static void test_durations(void)
 {
 	static const char *const bad[] = {
-		"", "-1", "-1s", "+1s", "1x", "ms", "s", ".", "1 s", " 1s",
-		"1s ", "1ss", "1sm", "inf", "nan", "infs", "1e3", "0x10",
-		"1,5s", "1..5s", "2000000000", "9999999999999999999999h",
+		"",
+		"-1",
+		"-1s",
+		"+1s",
+		"1x",
+		"ms",
+		"s",
+		".",
+		"1 s",
+		" 1s",
+		"1s ",
+		"1ss",
+		"1sm",
+		"inf",
+		"nan",
+		"infs",
+		"1e3",
+		"0x10",
+		"1,5s",
+		"1..5s",
+		"2000000000",
+		"9999999999999999999999h",
 		"100000000000000000000000000000000000000000000000000000000000"
 		"000000000000000000000000000000000000000000000000000000000000"
 		"000000000000000000000000000000000000000000000000000000000000"
 		"000000000000000000000000000000000000000000000000000000000000"
 		"000000000000000000000000000000000000000000000000000000000000"
 		"000000000000000000000000000000000000000000000000000000000000",
-		"1H", "1S", "1MS", "1d", "1us",
+		"1H",
+		"1S",
+		"1MS",
+		"1d",
+		"1us",
 	};
 	size_t i;
 
@@ -91,16 +115,16 @@ static void signal_good(const char *s, int want)
 static void test_signals(void)
 {
 	static const char *const names[] = {
-		"HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE",
-		"KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM",
-		"STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU",
-		"URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR",
-		"SYS",
+		"HUP",	"INT",	  "QUIT", "ILL",  "TRAP",   "ABRT", "BUS",
+		"FPE",	"KILL",	  "USR1", "SEGV", "USR2",   "PIPE", "ALRM",
+		"TERM", "STKFLT", "CHLD", "CONT", "STOP",   "TSTP", "TTIN",
+		"TTOU", "URG",	  "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH",
+		"IO",	"PWR",	  "SYS",
 	};
 	static const char *const bad[] = {
-		"", "SIG", "0", "65", "-1", "-15", "TERMX", "SIGSIGTERM",
-		" TERM", "TERM ", "15x", "1e1", "100", "+15", "SIG0", "IOX",
-		"RTMIN",
+		"",	 "SIG",	       "0",	"65",	 "-1",	  "-15",
+		"TERMX", "SIGSIGTERM", " TERM", "TERM ", "15x",	  "1e1",
+		"100",	 "+15",	       "SIG0",	"IOX",	 "RTMIN",
 	};
 	char buf[16];
 	size_t i;
@@ -151,8 +175,8 @@ static void test_signals(void)
 static void test_modes(void)
 {
 	static const char *const bad[] = {
-		"", "8", "0668", "10000", "17777", "-1", "0x1ff", "rw",
-		" 660", "660 ", "0o660",
+		"",	 "8",  "0668", "10000", "17777", "-1",
+		"0x1ff", "rw", " 660", "660 ",	"0o660",
 	};
 	mode_t m = 0;
 	size_t i;
@@ -273,7 +297,8 @@ static bool same(const char *a, const char *b)
 {
 	struct address x, y;
 
-	if (parse_address(a, &x, NULL, 0) < 0 || parse_address(b, &y, NULL, 0) < 0)
+	if (parse_address(a, &x, NULL, 0) < 0 ||
+	    parse_address(b, &y, NULL, 0) < 0)
 		return false;
 	return address_equal(&x, &y);
 }
