@@ -179,7 +179,7 @@ static char *render(json_t *event)
 {
 	if (format == LOG_FORMAT_LOGFMT)
 		return render_logfmt(event);
-	char *line = json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *line = json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	if (!line)
 		return NULL;
 	char *withnl = xasprintf("%s\n", line);

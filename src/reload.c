@@ -49,6 +49,18 @@ enum reload_action reload_step(struct reload_machine *m, enum reload_input in)
 /* --- the impure part ----------------------------------------------------- */
 
 static struct reload_machine machine;
+static unsigned seq_started; /* reloads begun so far; the running one's number */
+
+/* The release that served before the last deploy: its config and the
+ * directories its programs were resolved to, for `rollback`. */
+struct release {
+	struct config *config;
+	size_t ndirs;
+	char **names; /* program names */
+	char **dirs;  /* resolved directories, NULL for none */
+};
+static struct release previous;
+static bool rollback_next; /* the next begin() starts `previous` */
 
 static void begin(void);
 
@@ -56,6 +68,52 @@ static void finished(void)
 {
 	if (reload_step(&machine, RELOAD_FINISHED) == RELOAD_BEGIN)
 		begin();
+}
+
+static void release_clear(struct release *r)
+{
+	for (size_t i = 0; i < r->ndirs; i++) {
+		free(r->names[i]);
+		free(r->dirs[i]);
+	}
+	free(r->names);
+	free(r->dirs);
+	if (r->config)
+		config_unref(r->config);
+	memset(r, 0, sizeof(*r));
+}
+
+static void release_record(struct release *r, const struct generation *g)
+{
+	release_clear(r);
+	r->config = config_ref(g->config);
+	r->ndirs = g->nprograms;
+	r->names = xcalloc(g->nprograms, sizeof(char *));
+	r->dirs = xcalloc(g->nprograms, sizeof(char *));
+	for (size_t i = 0; i < g->nprograms; i++) {
+		r->names[i] = xstrdup(g->programs[i].conf->name);
+		r->dirs[i] = g->programs[i].directory ? xstrdup(g->programs[i].directory) : NULL;
+	}
+}
+
+/* A rollback's generation runs in the directories the release ran in,
+ * wherever the `current` symlink points now. */
+static void pin_directories(struct generation *g, const struct release *r)
+{
+	for (size_t i = 0; i < g->nprograms; i++) {
+		struct program_run *p = &g->programs[i];
+		for (size_t j = 0; j < r->ndirs; j++) {
+			if (r->dirs[j] && strcmp(r->names[j], p->conf->name) == 0) {
+				p->directory = xstrdup(r->dirs[j]);
+				p->pinned = true;
+			}
+		}
+	}
+}
+
+static json_t *reload_fields(void)
+{
+	return json_pack("{s:I}", "reload", (json_int_t)seq_started);
 }
 
 static void tell_systemd_done(void)
@@ -84,7 +142,8 @@ static struct config *load_config(void)
 		for (char *p = text; *p; p++)
 			if (*p == '\n')
 				*p = p[1] ? ';' : '\0';
-		json_t *f = json_pack("{s:s}", "file", sv.config_file);
+		json_t *f = reload_fields();
+		json_object_set_new(f, "file", json_string(sv.config_file));
 		event_emit(LEVEL_ERROR, "config_rejected", f, "%s", text);
 		snprintf(sv.last_reload, sizeof(sv.last_reload), "config rejected: %s", text);
 	}
@@ -125,12 +184,16 @@ static void succeed(void);
 
 static void begin(void)
 {
+	seq_started++;
 	sv.reload_started = now_mono();
 	char *state = xasprintf("RELOADING=1\nMONOTONIC_USEC=%llu",
 				(unsigned long long)(now_mono() * 1e6));
 	supervisor_notify_systemd(state);
 	free(state);
-	struct config *c = load_config();
+	bool rollback = rollback_next;
+	rollback_next = false;
+	struct release from = previous;
+	struct config *c = rollback ? config_ref(previous.config) : load_config();
 	if (!c) {
 		sv.reloads_failed++;
 		tell_systemd_done();
@@ -141,7 +204,8 @@ static void begin(void)
 	struct generation *g = generation_new(c, err, sizeof(err));
 	config_unref(c);
 	if (!g) {
-		json_t *f = json_pack("{s:s}", "reason", err);
+		json_t *f = reload_fields();
+		json_object_set_new(f, "reason", json_string(err));
 		event_emit(LEVEL_ERROR, "reload_failed", f, "%s", err);
 		snprintf(sv.last_reload, sizeof(sv.last_reload), "reload failed: %.400s", err);
 		sv.reloads_failed++;
@@ -150,6 +214,8 @@ static void begin(void)
 		return;
 	}
 	g->state = GEN_STARTING;
+	if (rollback)
+		pin_directories(g, &from);
 	sv.pending = g;
 	for (size_t i = 0; i < g->nprograms && sv.pending == g; i++)
 		start_program(&g->programs[i]);
@@ -157,9 +223,9 @@ static void begin(void)
 		succeed();
 }
 
-void reload_request(const char *why)
+unsigned reload_request(const char *why)
 {
-	json_t *f = json_pack("{s:s}", "source", why);
+	json_t *f = json_pack("{s:s, s:I}", "source", why, "reload", (json_int_t)(seq_started + 1));
 	enum reload_action a = reload_step(&machine, RELOAD_REQUEST);
 	static const char *const what[] = {
 		[RELOAD_NOTHING] = "", [RELOAD_BEGIN] = "starting a new generation",
@@ -167,8 +233,30 @@ void reload_request(const char *why)
 		[RELOAD_IGNORED] = "coalesced with the queued reload",
 	};
 	event_emit(LEVEL_INFO, "reload_requested", f, "%s", what[a]);
+	unsigned seq = seq_started + 1;
 	if (a == RELOAD_BEGIN)
 		begin();
+	return a == RELOAD_IGNORED && machine.phase == RELOAD_STOPPED ? 0 : seq;
+}
+
+unsigned reload_rollback(const char *why, char *err, size_t len)
+{
+	if (!previous.config) {
+		snprintf(err, len, "no previous generation to roll back to");
+		return 0;
+	}
+	if (machine.phase != RELOAD_IDLE) {
+		snprintf(err, len, machine.phase == RELOAD_STOPPED ? "segue is stopping"
+				   : "a reload is running: try again when it ends");
+		return 0;
+	}
+	rollback_next = true;
+	return reload_request(why);
+}
+
+void reload_forget(void)
+{
+	release_clear(&previous);
 }
 
 void reload_stop(void)
@@ -203,13 +291,17 @@ static void succeed(void)
 	sv.config = config_ref(g->config);
 	sv.reloads_ok++;
 	double ms = (now_mono() - sv.reload_started) * 1000.0;
-	json_t *f = json_pack("{s:I, s:i}", "generation", (json_int_t)g->number,
-			      "duration_ms", (int)(ms + 0.5));
+	sv.last_reload_seconds = ms / 1000.0;
+	json_t *f = reload_fields();
+	json_object_set_new(f, "generation", json_integer(g->number));
+	json_object_set_new(f, "duration_ms", json_integer((json_int_t)(ms + 0.5)));
 	event_emit(LEVEL_INFO, "reload_succeeded", f, "generation %u serving after %.0f ms",
 		   g->number, ms);
 	snprintf(sv.last_reload, sizeof(sv.last_reload), "generation %u deployed", g->number);
-	if (old)
+	if (old) {
+		release_record(&previous, old);
 		retire(old);
+	}
 	tell_systemd_done();
 	finished();
 }
@@ -232,7 +324,9 @@ static void fail(const char *reason)
 	g->state = GEN_FAILED;
 	sv.pending = NULL;
 	sv.reloads_failed++;
-	json_t *f = json_pack("{s:I, s:s}", "generation", (json_int_t)g->number, "reason", reason);
+	json_t *f = reload_fields();
+	json_object_set_new(f, "generation", json_integer(g->number));
+	json_object_set_new(f, "reason", json_string(reason));
 	event_emit(LEVEL_ERROR, "reload_failed", f, "generation %u rolled back: %s", g->number,
 		   reason);
 	snprintf(sv.last_reload, sizeof(sv.last_reload), "generation %u rolled back: %.400s",

@@ -1,6 +1,7 @@
 /* supervisor.c: held sockets, generations, signals and the stop sequence. */
 /* SPDX-License-Identifier: MIT */
 #include "supervisor.h"
+#include "control.h"
 #include "listen.h"
 #include "log.h"
 #include "util.h"
@@ -358,6 +359,8 @@ static void teardown(void)
 		generation_maybe_free(sv.generations);
 	config_unref(sv.config);
 	sv.config = NULL;
+	reload_forget();
+	control_close();
 	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
 		ev_signal_stop(sv.loop, &signals[i]);
 	ev_child_stop(sv.loop, &children);
@@ -373,10 +376,17 @@ int supervisor_run(struct config *config)
 	watch_signals();
 	sv.config = config_ref(config);
 	char err[512];
+	if (control_open(sv.control_path, config->control_mode, config->control_group, err,
+			 sizeof(err)) < 0) {
+		event_emit(LEVEL_ERROR, "stopped", NULL, "control socket: %s", err);
+		teardown();
+		return 2;
+	}
 	struct generation *g = generation_new(config, err, sizeof(err));
 	listen_close_unclaimed();
 	if (!g) {
 		event_emit(LEVEL_ERROR, "stopped", NULL, "%s", err);
+		teardown();
 		return 2;
 	}
 	g->state = GEN_SERVING;
@@ -386,7 +396,7 @@ int supervisor_run(struct config *config)
 	event_emit(LEVEL_INFO, "started", f, "segue %s", PACKAGE_VERSION);
 	generation_start_all(g);
 	ev_run(sv.loop, 0);
-	event_emit(LEVEL_INFO, "stopped", NULL, "all workers are gone");
 	teardown();
+	event_emit(LEVEL_INFO, "stopped", NULL, "all workers are gone");
 	return 0;
 }

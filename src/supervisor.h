@@ -5,6 +5,7 @@
 #define SEGUE_SUPERVISOR_H
 
 #include <ev.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -108,6 +109,10 @@ struct supervisor {
 	double started_mono;
 	bool ever_ready;
 	unsigned reloads_ok, reloads_failed;
+	double last_reload_seconds;
+	unsigned last_finished_reload; /* number of the newest reload that ended */
+	json_t *last_reload_answer;   /* its answer for `reload wait` */
+	unsigned worker_restarts, crash_loops;
 	char last_reload[512]; /* the outcome of the last reload, for status */
 };
 
@@ -141,9 +146,17 @@ void program_scale(struct program_run *p, int desired);
 void slot_free(struct slot *s);
 char *expand_command(const struct program_conf *c, unsigned generation, int slot);
 const char *worker_state_name(enum worker_state s);
+/* Failed 5 times in a row and not yet back to a healthy run. */
+bool slot_in_crash_loop(const struct slot *s);
 
 /* reload.c */
-void reload_request(const char *why);
+/* Returns the number of the reload that will serve this request (events
+ * reload_succeeded, reload_failed and config_rejected carry it as
+ * "reload"), or 0 when segue is stopping. */
+unsigned reload_request(const char *why);
+/* Starts the previous release again; 0 with a message when it cannot. */
+unsigned reload_rollback(const char *why, char *err, size_t len);
+void reload_forget(void);
 void reload_worker_ready(struct worker *w);
 void reload_worker_failed(struct worker *w, const char *reason);
 void reload_stop(void);

@@ -725,7 +725,9 @@ void slot_schedule_restart(struct slot *s, double ran)
 		s->delay = s->delay * 2 > c->restart_max_delay ? c->restart_max_delay : s->delay * 2;
 	}
 	s->restarts++;
+	sv.worker_restarts++;
 	if (s->failures == CRASH_LOOP_FAILURES) {
+		sv.crash_loops++;
 		json_t *f = json_pack("{s:s, s:I, s:i}", "program", c->name, "generation",
 				      (json_int_t)s->prog->gen->number, "slot", s->index);
 		event_emit(LEVEL_ERROR, "crash_loop", f,
@@ -735,6 +737,16 @@ void slot_schedule_restart(struct slot *s, double ran)
 	ev_timer_stop(sv.loop, &s->restart);
 	ev_timer_set(&s->restart, s->delay, 0);
 	ev_timer_start(sv.loop, &s->restart);
+}
+
+bool slot_in_crash_loop(const struct slot *s)
+{
+	const struct worker *w = s->worker;
+	if (s->failures < CRASH_LOOP_FAILURES)
+		return false;
+	/* Over once a worker in the slot is ready again; should it crash
+	 * within HEALTHY_RUN_SECONDS, its failures count on from here. */
+	return !(w && w->state == WORKER_READY);
 }
 
 static struct slot *slot_new(struct program_run *p, int index)

@@ -25,7 +25,7 @@ void plan_lazy(void)
 	lazy = true;
 }
 
-static bool report(bool pass, const char *fmt, va_list ap)
+static bool __attribute__((format(printf, 2, 0))) report(bool pass, const char *fmt, va_list ap)
 {
 	run++;
 	if (!pass)

@@ -1,0 +1,563 @@
+/* control.c: the control socket: clients, their requests and answers. */
+/* SPDX-License-Identifier: MIT */
+#include "control.h"
+#include "log.h"
+#include "proto.h"
+#include "status.h"
+#include "supervisor.h"
+#include "util.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+enum client_mode { CLIENT_REQUESTS, CLIENT_EVENTS, CLIENT_CLOSING };
+
+struct client {
+	struct client *next;
+	int fd;
+	enum client_mode mode;
+	unsigned waiting_for; /* a reload's number, or 0 */
+	ev_io io;
+	ev_timer idle;
+	char in[PROTO_MAX_LINE + 1];
+	size_t inlen;
+	char *out;
+	size_t outlen, outpos, outcap;
+};
+
+static int listen_fd = -1;
+static char *socket_path;
+static gid_t allowed_gid = (gid_t)-1;
+static ev_io accept_io;
+static struct client *clients;
+static unsigned nclients;
+
+/* --- output -------------------------------------------------------------- */
+
+static void client_free(struct client *c)
+{
+	for (struct client **pp = &clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	ev_io_stop(sv.loop, &c->io);
+	ev_timer_stop(sv.loop, &c->idle);
+	close(c->fd);
+	free(c->out);
+	free(c);
+	nclients--;
+}
+
+static void update_watcher(struct client *c)
+{
+	int want = c->outpos < c->outlen ? EV_WRITE : 0;
+	if (c->mode != CLIENT_CLOSING && c->inlen < sizeof(c->in) - 1)
+		want |= EV_READ;
+	if ((c->io.events & (EV_READ | EV_WRITE)) == want)
+		return;
+	ev_io_stop(sv.loop, &c->io);
+	ev_io_set(&c->io, c->fd, want);
+	if (want)
+		ev_io_start(sv.loop, &c->io);
+}
+
+/* Writes what it can without blocking. Returns -1 when the client is
+ * gone (and freed). */
+static int flush(struct client *c)
+{
+	while (c->outpos < c->outlen) {
+		ssize_t n = send(c->fd, c->out + c->outpos, c->outlen - c->outpos,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			client_free(c);
+			return -1;
+		}
+		c->outpos += (size_t)n;
+		ev_timer_again(sv.loop, &c->idle);
+	}
+	if (c->outpos == c->outlen) {
+		c->outpos = c->outlen = 0;
+		if (c->mode == CLIENT_CLOSING) {
+			client_free(c);
+			return -1;
+		}
+	}
+	update_watcher(c);
+	return 0;
+}
+
+static void append(struct client *c, const char *data, size_t len)
+{
+	if (c->outlen + len > c->outcap) {
+		if (c->outpos > 0) {
+			memmove(c->out, c->out + c->outpos, c->outlen - c->outpos);
+			c->outlen -= c->outpos;
+			c->outpos = 0;
+		}
+		if (c->outlen + len > c->outcap) {
+			c->outcap = (c->outlen + len) * 2;
+			c->out = xrealloc(c->out, c->outcap);
+		}
+	}
+	memcpy(c->out + c->outlen, data, len);
+	c->outlen += len;
+}
+
+/* Queues one JSON line (stolen) and tries to send it. -1: client gone. */
+static int answer(struct client *c, json_t *obj)
+{
+	char *line = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	json_decref(obj);
+	if (!line)
+		abort();
+	append(c, line, strlen(line));
+	append(c, "\n", 1);
+	free(line);
+	if (c->outlen - c->outpos > CONTROL_MAX_OUTPUT) {
+		client_free(c); /* it does not read: dropped, never waited on */
+		return -1;
+	}
+	return flush(c);
+}
+
+static int answer_error(struct client *c, const char *msg)
+{
+	return answer(c, json_pack("{s:b, s:s}", "ok", 0, "error", msg));
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+static int process_lines(struct client *c);
+
+static int do_reload(struct client *c, const struct request *r)
+{
+	char err[256];
+	unsigned id = r->kind == REQ_ROLLBACK ? reload_rollback("control", err, sizeof(err))
+					      : reload_request("control");
+	if (!id)
+		return answer_error(c, r->kind == REQ_ROLLBACK ? err : "segue is stopping");
+	if (!r->wait)
+		return answer(c, json_pack("{s:b, s:I}", "ok", 1, "reload", (json_int_t)id));
+	/* The reload may have ended already (a rejected config). */
+	if (c->waiting_for == 0 && sv.last_finished_reload >= id)
+		return answer(c, json_deep_copy(sv.last_reload_answer));
+	c->waiting_for = id;
+	ev_timer_stop(sv.loop, &c->idle);
+	return 0;
+}
+
+static int do_scale(struct client *c, const struct request *r)
+{
+	struct program_run *p = generation_program(sv.serving, r->program);
+	if (!p) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "no program \"%s\"", r->program);
+		return answer_error(c, msg);
+	}
+	program_scale(p, r->number);
+	struct program_run *pending = generation_program(sv.pending, r->program);
+	if (pending)
+		program_scale(pending, r->number);
+	event_emit(LEVEL_INFO, "scaled", json_pack("{s:s, s:i}", "program", r->program,
+						   "desired", r->number),
+		   "%d workers wanted", r->number);
+	return answer(c, json_pack("{s:b, s:s, s:i}", "ok", 1, "program", r->program, "desired",
+				   r->number));
+}
+
+static int do_signal(struct client *c, const struct request *r)
+{
+	struct program_run *p = generation_program(sv.serving, r->program);
+	if (!p) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "no program \"%s\"", r->program);
+		return answer_error(c, msg);
+	}
+	int n = 0;
+	for (struct worker *w = sv.workers; w; w = w->next_in_all)
+		if (w->prog == p && w->pid > 0 && !w->exited && kill(-w->pid, r->signal) == 0)
+			n++;
+	return answer(c, json_pack("{s:b, s:s, s:i}", "ok", 1, "program", r->program,
+				   "signalled", n));
+}
+
+static int do_metrics(struct client *c)
+{
+	char *text = metrics_text();
+	append(c, text, strlen(text));
+	free(text);
+	c->mode = CLIENT_CLOSING;
+	return flush(c);
+}
+
+static int dispatch(struct client *c, const struct request *r)
+{
+	switch (r->kind) {
+	case REQ_STATUS:
+		return answer(c, status_json());
+	case REQ_HEALTH:
+		return answer(c, health_json());
+	case REQ_RELOAD:
+	case REQ_ROLLBACK:
+		return do_reload(c, r);
+	case REQ_SCALE:
+		return do_scale(c, r);
+	case REQ_SIGNAL:
+		return do_signal(c, r);
+	case REQ_UPGRADE:
+		return answer_error(c, "upgrade is not supported by this version yet");
+	case REQ_STOP:
+		if (answer(c, json_pack("{s:b}", "ok", 1)) < 0)
+			return -1;
+		supervisor_stop(sv.stopping);
+		return 0;
+	case REQ_METRICS:
+		return do_metrics(c);
+	case REQ_EVENTS:
+		c->mode = CLIENT_EVENTS;
+		ev_timer_stop(sv.loop, &c->idle);
+		return 0;
+	case REQ_VERSION:
+		return answer(c, json_pack("{s:b, s:s}", "ok", 1, "version", PACKAGE_VERSION));
+	}
+	return answer_error(c, "unknown request");
+}
+
+/* Handles every complete line, unless the client is waiting for a reload
+ * or streaming events: then the rest waits. -1: client gone. */
+static int process_lines(struct client *c)
+{
+	while (c->mode == CLIENT_REQUESTS && !c->waiting_for) {
+		char *nl = memchr(c->in, '\n', c->inlen);
+		if (!nl)
+			break;
+		size_t len = (size_t)(nl - c->in);
+		struct request r;
+		char err[256];
+		int rc = proto_parse(c->in, len, &r, err, sizeof(err)) < 0 ? answer_error(c, err)
+									     : dispatch(c, &r);
+		if (rc < 0)
+			return -1;
+		memmove(c->in, nl + 1, c->inlen - len - 1);
+		c->inlen -= len + 1;
+	}
+	return 0;
+}
+
+static void client_read(struct client *c)
+{
+	ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* A half-closed client still gets the answers it asked for. */
+		if (n == 0 && (c->outpos < c->outlen || c->waiting_for)) {
+			c->mode = CLIENT_CLOSING;
+			update_watcher(c);
+			return;
+		}
+		client_free(c);
+		return;
+	}
+	c->inlen += (size_t)n;
+	if (c->mode == CLIENT_EVENTS) {
+		c->inlen = 0; /* an events client has nothing more to say */
+		return;
+	}
+	ev_timer_again(sv.loop, &c->idle);
+	if (process_lines(c) < 0)
+		return;
+	if (c->inlen == sizeof(c->in) - 1 && !memchr(c->in, '\n', c->inlen) && !c->waiting_for) {
+		c->mode = CLIENT_CLOSING;
+		c->inlen = 0;
+		answer_error(c, "request longer than 4096 bytes: closing");
+		return;
+	}
+	update_watcher(c);
+}
+
+static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct client *c = io->data;
+	if (revents & EV_CUSTOM) {
+		/* resumed after its reload ended: the lines that waited */
+		if (process_lines(c) == 0)
+			update_watcher(c);
+		return;
+	}
+	if ((revents & EV_WRITE) && flush(c) < 0)
+		return;
+	if (revents & EV_READ)
+		client_read(c);
+}
+
+static void idle_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct client *c = t->data;
+	if (c->mode == CLIENT_REQUESTS && !c->waiting_for) {
+		c->mode = CLIENT_CLOSING;
+		answer_error(c, "idle for 10 s: closing");
+		return;
+	}
+	client_free(c); /* could not even take its last answer */
+}
+
+/* --- events and reload answers ------------------------------------------- */
+
+static bool is_reload_end(const char *name)
+{
+	return strcmp(name, "reload_succeeded") == 0 || strcmp(name, "reload_failed") == 0 ||
+	       strcmp(name, "config_rejected") == 0;
+}
+
+static json_t *reload_answer(const char *name, json_t *event)
+{
+	json_t *id = json_object_get(event, "reload");
+	if (strcmp(name, "reload_succeeded") == 0)
+		return json_pack("{s:b, s:O, s:O, s:O}", "ok", 1, "reload", id, "generation",
+				 json_object_get(event, "generation"), "duration_ms",
+				 json_object_get(event, "duration_ms"));
+	const char *why = json_string_value(json_object_get(event, "reason"));
+	char *msg = strcmp(name, "config_rejected") == 0
+			    ? xasprintf("config rejected: %s",
+					json_string_value(json_object_get(event, "msg")))
+			    : xstrdup(why ? why : "reload failed");
+	json_t *a = json_pack("{s:b, s:O, s:s}", "ok", 0, "reload", id, "error", msg);
+	free(msg);
+	return a;
+}
+
+static void on_event(const char *name, json_t *event, void *data)
+{
+	bool end = is_reload_end(name) && json_object_get(event, "reload");
+	json_t *ans = NULL;
+	if (end) {
+		ans = reload_answer(name, event);
+		sv.last_finished_reload = (unsigned)json_integer_value(json_object_get(event, "reload"));
+		json_decref(sv.last_reload_answer);
+		sv.last_reload_answer = json_incref(ans);
+	}
+	for (struct client *c = clients, *next; c; c = next) {
+		next = c->next;
+		if (c->mode == CLIENT_EVENTS) {
+			answer(c, json_incref(event));
+		} else if (end && c->waiting_for && c->waiting_for <= sv.last_finished_reload) {
+			c->waiting_for = 0;
+			if (answer(c, json_deep_copy(ans)) == 0 && c->mode == CLIENT_REQUESTS) {
+				ev_timer_again(sv.loop, &c->idle);
+				/* Not from here: a request may emit events, and
+				 * this loop is walking the clients. */
+				ev_feed_event(sv.loop, &c->io, EV_CUSTOM);
+			}
+		}
+	}
+	json_decref(ans);
+}
+
+/* --- accepting ----------------------------------------------------------- */
+
+static bool peer_allowed(int fd, uid_t *uid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	*uid = cred.uid;
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return true;
+	if (allowed_gid == (gid_t)-1)
+		return false;
+	if (cred.gid == allowed_gid)
+		return true;
+	gid_t groups[256];
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == allowed_gid)
+			return true;
+	return false;
+}
+
+static void refuse(int fd, const char *msg)
+{
+	char line[256];
+	int n = snprintf(line, sizeof(line), "{\"ok\":false,\"error\":\"%s\"}\n", msg);
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		debug("refused control client did not take its answer");
+	close(fd);
+}
+
+static void accept_one(int fd)
+{
+	uid_t uid = (uid_t)-1;
+	if (!peer_allowed(fd, &uid)) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "permission denied: uid %ld may not use this socket",
+			 (long)uid);
+		warn("control: %s", msg);
+		refuse(fd, msg);
+		return;
+	}
+	if (nclients >= CONTROL_MAX_CLIENTS) {
+		refuse(fd, "too many clients: try again later");
+		return;
+	}
+	struct client *c = xcalloc(1, sizeof(*c));
+	c->fd = fd;
+	ev_io_init(&c->io, client_cb, fd, EV_READ);
+	c->io.data = c;
+	ev_io_start(sv.loop, &c->io);
+	ev_init(&c->idle, idle_cb);
+	c->idle.repeat = CONTROL_IDLE_SECONDS;
+	c->idle.data = c;
+	ev_timer_again(sv.loop, &c->idle);
+	c->next = clients;
+	clients = c;
+	nclients++;
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	for (int i = 0; i < 16; i++) {
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				syswarn("control: accept");
+			return;
+		}
+		accept_one(fd);
+	}
+}
+
+/* --- the socket ---------------------------------------------------------- */
+
+static int make_directory(const char *path, char *err, size_t errlen)
+{
+	char *copy = xstrdup(path);
+	char *dir = dirname(copy);
+	struct stat st;
+	int r = 0;
+	if (stat(dir, &st) < 0) {
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "creating %s: %s", dir, strerror(errno));
+			r = -1;
+		}
+	}
+	free(copy);
+	return r;
+}
+
+static int take_path(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket", path);
+		return -1;
+	}
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	int r = probe < 0 ? -1 : connect(probe, (struct sockaddr *)&sun, sizeof(sun));
+	int saved = errno;
+	if (probe >= 0)
+		close(probe);
+	if (r == 0 || saved != ECONNREFUSED) {
+		snprintf(err, errlen, "%s is in use: is another segue running?", path);
+		return -1;
+	}
+	unlink(path);
+	return 0;
+}
+
+static int bind_socket(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "control socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* Nobody may connect before the mode and group are right. */
+	mode_t old = umask(0777);
+	int r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	const char *what = "bind";
+	if (r < 0)
+		goto fail;
+	what = "chown";
+	if (allowed_gid != (gid_t)-1 && chown(path, (uid_t)-1, allowed_gid) < 0)
+		goto fail;
+	what = "chmod";
+	if (chmod(path, mode) < 0)
+		goto fail;
+	what = "listen";
+	if (listen(fd, 64) < 0)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+int control_open(const char *path, mode_t mode, const char *group, char *err, size_t errlen)
+{
+	if (group && *group) {
+		struct group *gr = getgrnam(group);
+		if (!gr) {
+			snprintf(err, errlen, "control-group: unknown group \"%s\"", group);
+			return -1;
+		}
+		allowed_gid = gr->gr_gid;
+	}
+	if (make_directory(path, err, errlen) < 0 || take_path(path, err, errlen) < 0)
+		return -1;
+	listen_fd = bind_socket(path, mode, err, errlen);
+	if (listen_fd < 0)
+		return -1;
+	socket_path = xstrdup(path);
+	ev_io_init(&accept_io, accept_cb, listen_fd, EV_READ);
+	ev_io_start(sv.loop, &accept_io);
+	event_subscribe(on_event, NULL);
+	return 0;
+}
+
+void control_close(void)
+{
+	if (listen_fd < 0)
+		return;
+	while (clients)
+		client_free(clients);
+	event_unsubscribe(on_event, NULL);
+	ev_io_stop(sv.loop, &accept_io);
+	close(listen_fd);
+	listen_fd = -1;
+	unlink(socket_path);
+	free(socket_path);
+	socket_path = NULL;
+	json_decref(sv.last_reload_answer);
+	sv.last_reload_answer = NULL;
+}

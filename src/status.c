@@ -1,0 +1,209 @@
+/* status.c: what the control socket reports: status, health and metrics. */
+/* SPDX-License-Identifier: MIT */
+#include "status.h"
+#include "log.h"
+#include "reload.h"
+#include "supervisor.h"
+#include "util.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static json_t *worker_json(const struct worker *w)
+{
+	char since[40];
+	format_timestamp(w->since, since, sizeof(since));
+	return json_pack("{s:i, s:i, s:I, s:s, s:s, s:f, s:I, s:s}", "pid", (int)w->pid, "slot",
+			 w->slot, "generation", (json_int_t)w->prog->gen->number, "state",
+			 worker_state_name(w->state), "since", since, "age_s",
+			 now_mono() - w->started, "restarts", (json_int_t)w->restarts,
+			 "status", w->status);
+}
+
+static json_t *sockets_json(void)
+{
+	json_t *a = json_array();
+	for (const struct held_socket *h = sv.sockets; h; h = h->next)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i}", "name", h->conf.name,
+						   "listen", h->conf.listen, "fd", h->fd));
+	return a;
+}
+
+/* The newest generation that runs a program of this name. */
+static const struct program_run *newest_program(const char *name)
+{
+	const struct program_run *p = generation_program(sv.serving, name);
+	for (const struct generation *g = sv.generations; !p && g; g = g->next)
+		p = generation_program(g, name);
+	return p;
+}
+
+static json_t *program_json(const char *name)
+{
+	const struct program_run *p = newest_program(name);
+	json_t *workers = json_array();
+	for (const struct worker *w = sv.workers; w; w = w->next_in_all)
+		if (strcmp(w->prog->conf->name, name) == 0)
+			json_array_append_new(workers, worker_json(w));
+	return json_pack("{s:s, s:i, s:i, s:I, s:s?, s:o}", "name", name, "desired", p->desired,
+			 "ready", program_ready_count(p), "generation",
+			 (json_int_t)p->gen->number, "directory", p->directory, "workers",
+			 workers);
+}
+
+static bool listed(json_t *programs, const char *name)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(programs, i, v)
+	{
+		if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static json_t *programs_json(void)
+{
+	json_t *a = json_array();
+	const struct generation *order[16];
+	size_t n = 0;
+	if (sv.serving)
+		order[n++] = sv.serving;
+	for (const struct generation *g = sv.generations; g && n < ARRAY_SIZE(order); g = g->next)
+		if (g != sv.serving)
+			order[n++] = g;
+	for (size_t k = 0; k < n; k++) {
+		for (size_t i = 0; i < order[k]->nprograms; i++) {
+			const char *name = order[k]->programs[i].conf->name;
+			if (!listed(a, name))
+				json_array_append_new(a, program_json(name));
+		}
+	}
+	return a;
+}
+
+json_t *status_json(void)
+{
+	return json_pack("{s:b, s:i, s:s, s:f, s:I, s:b, s:o, s:o, s:s}", "ok", 1, "pid",
+			 (int)getpid(), "version", PACKAGE_VERSION, "uptime_s",
+			 now_mono() - sv.started_mono, "generation",
+			 (json_int_t)(sv.serving ? sv.serving->number : 0), "reloading",
+			 reload_running(), "sockets", sockets_json(), "programs",
+			 programs_json(), "last_reload", sv.last_reload);
+}
+
+json_t *health_json(void)
+{
+	json_t *problems = json_array();
+	for (size_t i = 0; sv.serving && i < sv.serving->nprograms; i++) {
+		const struct program_run *p = &sv.serving->programs[i];
+		int ready = program_ready_count(p);
+		if (ready < p->desired)
+			json_array_append_new(problems, json_sprintf("%s: %d of %d workers ready",
+								     p->conf->name, ready, p->desired));
+		for (int j = 0; j < p->desired; j++)
+			if (slot_in_crash_loop(p->slots[j]))
+				json_array_append_new(problems, json_sprintf("%s: crash loop in slot %d",
+									     p->conf->name, j));
+	}
+	if (!sv.serving)
+		json_array_append_new(problems, json_string("no generation is serving"));
+	if (json_array_size(problems) == 0) {
+		json_decref(problems);
+		return json_pack("{s:b}", "ok", 1);
+	}
+	return json_pack("{s:b, s:s, s:o}", "ok", 0, "error", "unhealthy", "problems", problems);
+}
+
+/* --- metrics ------------------------------------------------------------- */
+
+static void metric_header(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void worker_metrics(FILE *f)
+{
+	metric_header(f, "segue_workers", "gauge", "Workers by program, generation and state.");
+	for (const struct generation *g = sv.generations; g; g = g->next) {
+		for (size_t i = 0; i < g->nprograms; i++) {
+			int count[3] = {0};
+			for (const struct worker *w = sv.workers; w; w = w->next_in_all)
+				if (w->prog == &g->programs[i])
+					count[w->state]++;
+			for (int s = 0; s < 3; s++)
+				fprintf(f, "segue_workers{program=\"%s\",generation=\"%u\",state=\"%s\"} %d\n",
+					g->programs[i].conf->name, g->number,
+					worker_state_name((enum worker_state)s), count[s]);
+		}
+	}
+	metric_header(f, "segue_workers_desired", "gauge", "Workers wanted per program.");
+	for (size_t i = 0; sv.serving && i < sv.serving->nprograms; i++)
+		fprintf(f, "segue_workers_desired{program=\"%s\"} %d\n",
+			sv.serving->programs[i].conf->name, sv.serving->programs[i].desired);
+}
+
+/* The accept queue of a listening TCP socket, from TCP_INFO: tcpi_unacked
+ * holds the queue's length and tcpi_sacked its limit. */
+static void socket_metrics(FILE *f)
+{
+	metric_header(f, "segue_socket_accept_queue", "gauge",
+		      "Connections waiting in a held socket's accept queue.");
+	for (const struct held_socket *h = sv.sockets; h; h = h->next) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		if (h->conf.addr.kind == ADDR_UNIX ||
+		    getsockopt(h->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+			continue;
+		fprintf(f, "segue_socket_accept_queue{socket=\"%s\"} %u\n", h->conf.name, ti.tcpi_unacked);
+	}
+	metric_header(f, "segue_socket_accept_queue_limit", "gauge",
+		      "The accept queue's limit (backlog) of a held socket.");
+	for (const struct held_socket *h = sv.sockets; h; h = h->next) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		if (h->conf.addr.kind == ADDR_UNIX ||
+		    getsockopt(h->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+			continue;
+		fprintf(f, "segue_socket_accept_queue_limit{socket=\"%s\"} %u\n", h->conf.name,
+			ti.tcpi_sacked);
+	}
+}
+
+char *metrics_text(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		abort();
+	metric_header(f, "segue_up", "gauge", "1 while segue runs.");
+	fprintf(f, "segue_up 1\n");
+	metric_header(f, "segue_uptime_seconds", "gauge", "Seconds since segue started.");
+	fprintf(f, "segue_uptime_seconds %.3f\n", now_mono() - sv.started_mono);
+	metric_header(f, "segue_generation", "gauge", "The generation serving now.");
+	fprintf(f, "segue_generation %u\n", sv.serving ? sv.serving->number : 0);
+	metric_header(f, "segue_reloading", "gauge", "1 while a reload runs.");
+	fprintf(f, "segue_reloading %d\n", reload_running() ? 1 : 0);
+	metric_header(f, "segue_reloads_total", "counter", "Reloads by result.");
+	fprintf(f, "segue_reloads_total{result=\"succeeded\"} %u\n", sv.reloads_ok);
+	fprintf(f, "segue_reloads_total{result=\"failed\"} %u\n", sv.reloads_failed);
+	metric_header(f, "segue_reload_duration_seconds", "gauge",
+		      "How long the last successful reload took.");
+	fprintf(f, "segue_reload_duration_seconds %.3f\n", sv.last_reload_seconds);
+	metric_header(f, "segue_worker_restarts_total", "counter",
+		      "Workers restarted after they exited unasked.");
+	fprintf(f, "segue_worker_restarts_total %u\n", sv.worker_restarts);
+	metric_header(f, "segue_crash_loops_total", "counter", "Crash loops detected.");
+	fprintf(f, "segue_crash_loops_total %u\n", sv.crash_loops);
+	worker_metrics(f);
+	socket_metrics(f);
+	fclose(f);
+	return buf;
+}
