@@ -229,6 +229,10 @@ static int dispatch(struct client *c, const struct request *r)
 	case REQ_METRICS:
 		return do_metrics(c);
 	case REQ_EVENTS:
+		/* The first line says the subscription holds: a client can
+		 * then act knowing it will see what follows. */
+		if (answer(c, json_pack("{s:b, s:b}", "ok", 1, "events", 1)) < 0)
+			return -1;
 		c->mode = CLIENT_EVENTS;
 		ev_timer_stop(sv.loop, &c->idle);
 		return 0;
@@ -403,6 +407,21 @@ static void refuse(int fd, const char *msg)
 	close(fd);
 }
 
+/* At the limit, the oldest client that only holds its connection open
+ * makes room: idle connections must not lock operators out. */
+static bool evict_idle_client(void)
+{
+	struct client *oldest = NULL;
+	for (struct client *c = clients; c; c = c->next)
+		if (c->mode == CLIENT_REQUESTS && !c->waiting_for && c->outpos == c->outlen)
+			oldest = c; /* clients are listed newest first */
+	if (!oldest)
+		return false;
+	oldest->mode = CLIENT_CLOSING;
+	answer_error(oldest, "too many clients: closing the oldest idle connection");
+	return true;
+}
+
 static void accept_one(int fd)
 {
 	uid_t uid = (uid_t)-1;
@@ -414,7 +433,7 @@ static void accept_one(int fd)
 		refuse(fd, msg);
 		return;
 	}
-	if (nclients >= CONTROL_MAX_CLIENTS) {
+	if (nclients >= CONTROL_MAX_CLIENTS && !evict_idle_client()) {
 		refuse(fd, "too many clients: try again later");
 		return;
 	}

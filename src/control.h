@@ -9,7 +9,7 @@
 #define CONTROL_MAX_CLIENTS 64
 #define CONTROL_IDLE_SECONDS 10.0
 /* A client whose unread answers pass this is dropped, not waited on. */
-#define CONTROL_MAX_OUTPUT (4 << 20)
+#define CONTROL_MAX_OUTPUT (1 << 20)
 
 /* Creates the socket at path (its directory made 0700 if missing), with
  * mode and, if group is not empty, that group. A live socket is never

@@ -51,8 +51,10 @@ int notify_parse(const char *buf, size_t len, struct notify_msg *m)
 	while (buf < end) {
 		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
 		size_t linelen = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
-		if (linelen > 0 && parse_line(buf, linelen, m) < 0)
+		if (linelen > 0 && parse_line(buf, linelen, m) < 0) {
+			memset(m, 0, sizeof(*m)); /* all or nothing */
 			return -1;
+		}
 		buf += linelen + (nl ? 1 : 0);
 	}
 	return 0;

@@ -20,9 +20,9 @@ struct notify_msg {
 	char status[NOTIFY_STATUS_MAX]; /* printable, truncated */
 };
 
-/* Parses one datagram of "KEY=VALUE" lines. Unknown keys are ignored.
- * Returns 0, or -1 when it is not a notification (NUL bytes, a line
- * without '=', empty). */
+/* Parses one datagram of "KEY=VALUE" lines. Unknown keys and blank lines
+ * are ignored. Returns 0, or -1 with msg cleared when it is not a
+ * notification (a NUL byte, a line without '=', zero bytes). */
 int notify_parse(const char *buf, size_t len, struct notify_msg *msg);
 
 /* Opens a datagram socket in the abstract namespace with credentials

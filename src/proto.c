@@ -70,6 +70,8 @@ static const struct verb verbs[] = {
 
 static int parse_count(const char *s, int *n)
 {
+	if (strspn(s, "0123456789") != strlen(s))
+		return -1; /* no sign, no space: strtol would take them */
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
@@ -133,6 +135,6 @@ int proto_parse(const char *line, size_t len, struct request *r, char *err, size
 		return parse_args(v, &w, r, err, errlen);
 	}
 	snprintf(err, errlen, "unknown request \"%s\" (try status, health, reload, "
-		 "rollback, scale, signal, stop, metrics, events, version)", w.w[0]);
+		 "rollback, scale, signal, upgrade, stop, metrics, events, version)", w.w[0]);
 	return -1;
 }

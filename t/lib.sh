@@ -89,10 +89,11 @@ _cleanup() {
 	# the supervisor's workers are in their own process groups
 	if [ -f "$T/segue.log" ]; then
 		for pid in $(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/segue.log"); do
-			kill -KILL -- "-$pid" 2>/dev/null
+			kill -KILL "-$pid" 2>/dev/null
 		done
 	fi
-	if [ "$_tap_failed" -gt 0 ] || [ $status -ne 0 ]; then
+	[ "$_tap_failed" -gt 0 ] && status=1
+	if [ $status -ne 0 ]; then
 		echo "# kept $T for inspection"
 		[ -f "$T/segue.log" ] && tail -n 40 "$T/segue.log" | sed 's/^/# log: /'
 	else

@@ -1,0 +1,53 @@
+#!/bin/sh
+# 0430-metrics.t: metrics are valid Prometheus text, and the accept-queue gauge
+# rises when workers stop accepting.
+# SPDX-License-Identifier: MIT
+. "$top_srcdir/t/lib.sh"
+RAW=$top_builddir/t/helpers/rawclient
+plan 6
+
+port=$(free_port)
+start_segue -l "web=127.0.0.1:$port" -s "$T/c.sock" -n 2 --ready notify -- "$DEMO"
+wait_log 'event=worker_ready' 2
+metrics() { echo metrics | "$RAW" -t 5 "$T/c.sock"; }
+metrics > "$T/m1"
+
+# Prometheus text: comments, or NAME{LABELS} VALUE, and every sample's family
+# announced by a TYPE line before it
+bad=$(awk '
+	/^# (HELP|TYPE) / { if ($2 == "TYPE") typed[$3] = 1; next }
+	/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? -?[0-9.e+-]+$/ {
+		name = $1; sub(/\{.*/, "", name)
+		if (!(name in typed)) print "untyped: " $0
+		next
+	}
+	{ print "bad line: " $0 }' "$T/m1")
+is "$bad" "" "every line parses as Prometheus text"
+like "$(cat "$T/m1")" 'segue_workers\{program="app",generation="1",state="ready"\} 2' "ready workers are counted"
+like "$(grep '^segue_socket_accept_queue{' "$T/m1")" 'socket="web"} 0$' "the accept queue is empty while workers accept"
+if command -v promtool >/dev/null; then
+	promtool check metrics < "$T/m1" >/dev/null 2>&1
+	ok $? "promtool accepts the metrics"
+else
+	ok 0 "# SKIP promtool is not installed"
+fi
+
+# stop the workers' process groups: connections queue in the kernel
+for pid in $(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/segue.log"); do
+	kill -STOP "-$pid"
+done
+curls=
+for i in 1 2 3 4 5; do
+	curl -s -m 30 "http://127.0.0.1:$port/" >/dev/null 2>&1 &
+	curls="$curls $!"
+done
+queued() { metrics | sed -n 's/^segue_socket_accept_queue{socket="web"} //p'; }
+wait_for 5 eval '[ "$(queued)" -ge 5 ]'
+ok $? "the accept-queue gauge rises to the queued connections ($(queued))"
+for pid in $(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/segue.log"); do
+	kill -CONT "-$pid"
+done
+wait_for 10 eval '[ "$(queued)" -eq 0 ]'
+ok $? "and falls back once they accept again"
+wait $curls
+stop_segue
