@@ -1,4 +1,4 @@
-/* loadgen.c: an HTTP/1.1 load client that counts every lost request, for segue's tests and benchmarks. */
+/* loadgen.c: an HTTP/1.1 load client that counts every lost request (tests, benchmarks). */
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <errno.h>
