@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "listen.h"
 #include "log.h"
+#include "sd.h"
 #include "util.h"
 
 #include <errno.h>
@@ -14,7 +15,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 struct inherited {
@@ -28,15 +28,14 @@ static size_t ninherited;
 void listen_take_inherited(void)
 {
 	char **names = NULL;
-	int n = sd_listen_fds_with_names(1, &names);
+	int n = sd_take_listen_fds(&names);
 	if (n < 0) {
-		errno = -n;
-		syswarn("ignoring inherited sockets (LISTEN_FDS)");
+		warn("ignoring inherited sockets: LISTEN_FDS is malformed");
 		n = 0;
 	}
 	inherited = xcalloc((size_t)n, sizeof(*inherited));
 	for (int i = 0; i < n; i++) {
-		int fd = SD_LISTEN_FDS_START + i;
+		int fd = 3 + i;
 		if (fd_set_cloexec(fd, true) < 0)
 			syswarn("inherited fd %d", fd);
 		inherited[i].fd = fd;
@@ -81,7 +80,7 @@ static int open_systemd(const struct socket_conf *s, char *err, size_t len)
 			 s->addr.name);
 		return -1;
 	}
-	if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+	if (!sd_is_listening_stream(fd)) {
 		snprintf(err, len, "inherited socket \"%s\" is not a listening stream socket",
 			 s->addr.name);
 		close(fd);

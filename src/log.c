@@ -245,8 +245,8 @@ void event_emit(enum log_level level, const char *name, json_t *fields,
 	emit(level, name, fields, msg);
 }
 
-static void vmessage(enum log_level level, int errnum, const char *fmt,
-		     va_list ap)
+static void __attribute__((format(printf, 3, 0)))
+vmessage(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	if (level == LEVEL_DEBUG && !debug_on)
 		return;

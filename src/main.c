@@ -207,11 +207,14 @@ int main(int argc, char **argv)
 	parse_options(&o, argc, argv);
 	ensure_std_fds();
 	struct config *config = load(&o);
-	if (!config)
+	if (!config) {
+		strv_free(&o.listen);
 		return EXIT_USAGE;
+	}
 	if (o.test) {
 		printf("%s: configuration OK\n", o.config_file ? o.config_file : "command line");
 		config_unref(config);
+		strv_free(&o.listen);
 		return 0;
 	}
 	if (log_open(config->log_format, config->log_file) < 0) {
@@ -231,5 +234,7 @@ int main(int argc, char **argv)
 	if (*pidfile && unlink(pidfile) < 0)
 		syswarn("removing pidfile %s", pidfile);
 	free(pidfile);
+	free(sv.default_directory);
+	strv_free(&o.listen);
 	return status;
 }

@@ -84,11 +84,11 @@ void format_duration(double seconds, char *buf, size_t len)
 	long long whole;
 
 	if (!isfinite(seconds) || seconds < 0 ||
-	    fabs(ms - llround(ms)) > 1e-6 || fabs(ms) > 1e15) {
+	    ms > 1e15 || fabs(ms - (double)(long long)(ms + 0.5)) > 1e-6) {
 		snprintf(buf, len, "%.9g", seconds);
 		return;
 	}
-	whole = llround(ms);
+	whole = (long long)(ms + 0.5); /* ms >= 0: rounds without libm */
 	if (whole == 0)
 		snprintf(buf, len, "0s");
 	else if (whole % 3600000 == 0)

@@ -4,6 +4,7 @@
 #include "control.h"
 #include "listen.h"
 #include "log.h"
+#include "sd.h"
 #include "util.h"
 
 #include <errno.h>
@@ -13,7 +14,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -247,11 +247,8 @@ void generation_start_all(struct generation *g)
 
 void supervisor_notify_systemd(const char *state)
 {
-	int r = sd_notify(0, state);
-	if (r < 0) {
-		errno = -r;
-		syswarn("sd_notify");
-	}
+	if (sd_send_notify(state) < 0)
+		syswarn("notifying systemd (NOTIFY_SOCKET)");
 }
 
 /* --- stop ---------------------------------------------------------------- */
