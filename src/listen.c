@@ -253,6 +253,34 @@ void listen_describe(int fd, char *buf, size_t len)
 	format_address(&a, buf, len);
 }
 
+static bool same_inet(const struct sockaddr_storage *have, const struct sockaddr_storage *want)
+{
+	if (have->ss_family != want->ss_family)
+		return false;
+	if (want->ss_family == AF_INET) {
+		const struct sockaddr_in *h = (const void *)have, *w = (const void *)want;
+		return h->sin_addr.s_addr == w->sin_addr.s_addr &&
+		       (w->sin_port == 0 || h->sin_port == w->sin_port);
+	}
+	const struct sockaddr_in6 *h = (const void *)have, *w = (const void *)want;
+	return memcmp(&h->sin6_addr, &w->sin6_addr, sizeof(h->sin6_addr)) == 0 &&
+	       (w->sin6_port == 0 || h->sin6_port == w->sin6_port);
+}
+
+bool listen_matches(int fd, const struct address *a)
+{
+	struct sockaddr_storage have;
+	socklen_t len = sizeof(have);
+	if (!sd_is_listening_stream(fd) || getsockname(fd, (struct sockaddr *)&have, &len) < 0)
+		return false;
+	if (a->kind == ADDR_UNIX)
+		return have.ss_family == AF_UNIX &&
+		       strcmp(((const struct sockaddr_un *)&have)->sun_path, a->path) == 0;
+	if (a->kind == ADDR_TCP || a->kind == ADDR_TCP_ANY)
+		return same_inet(&have, &a->sa);
+	return false;
+}
+
 int listen_set_backlog(int fd, int backlog)
 {
 	return listen(fd, backlog);

@@ -3,6 +3,7 @@
 #ifndef SEGUE_LISTEN_H
 #define SEGUE_LISTEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -20,6 +21,9 @@ void listen_close_unclaimed(void);
  * Returns the fd, or -1 with a message in err. A unix socket file left by a
  * dead process is replaced; one a live process listens on is not. */
 int listen_open(const struct socket_conf *s, char *err, size_t errlen);
+
+/* The socket fd is bound to the address a names (any port for port 0). */
+bool listen_matches(int fd, const struct address *a);
 
 /* Applies a new backlog to a held socket (listen() again). */
 int listen_set_backlog(int fd, int backlog);

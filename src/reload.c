@@ -118,8 +118,9 @@ static json_t *reload_fields(void)
 
 static void tell_systemd_done(void)
 {
-	char *msg = xasprintf("READY=1\nSTATUS=generation %u serving; %s",
-			      sv.serving ? sv.serving->number : 0, sv.last_reload);
+	char line[512];
+	supervisor_status_line(line, sizeof(line));
+	char *msg = xasprintf("READY=1\nSTATUS=%s", line);
 	supervisor_notify_systemd(msg);
 	free(msg);
 }
@@ -186,7 +187,7 @@ static void begin(void)
 {
 	seq_started++;
 	sv.reload_started = now_mono();
-	char *state = xasprintf("RELOADING=1\nMONOTONIC_USEC=%llu",
+	char *state = xasprintf("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
 				(unsigned long long)(now_mono() * 1e6));
 	supervisor_notify_systemd(state);
 	free(state);
@@ -359,7 +360,7 @@ void reload_worker_ready(struct worker *w)
 	struct generation *g = w->prog->gen;
 	if (g == sv.serving && !sv.ever_ready && generation_all_ready(g)) {
 		sv.ever_ready = true;
-		supervisor_notify_systemd("READY=1");
+		tell_systemd_done();
 	}
 	if (g != sv.pending)
 		return;

@@ -63,7 +63,7 @@ out:
 	return r;
 }
 
-int sd_send_notify(const char *state)
+static int send_state(const char *state, int passfd)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	if (!path || !*path)
@@ -80,13 +80,41 @@ int sd_send_notify(const char *state)
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
-				      (path[0] == '/' ? 1 : 0));
-	ssize_t n = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, salen);
+	struct iovec iov = {.iov_base = (void *)state, .iov_len = strlen(state)};
+	struct msghdr mh = {
+		.msg_name = &sun,
+		.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
+					   (path[0] == '/' ? 1 : 0)),
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	if (passfd >= 0) {
+		mh.msg_control = control.buf;
+		mh.msg_controllen = sizeof(control.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &passfd, sizeof(int));
+	}
+	ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
 	int saved = errno;
 	close(fd);
 	errno = saved;
 	return n < 0 ? -1 : 1;
+}
+
+int sd_send_notify(const char *state)
+{
+	return send_state(state, -1);
+}
+
+int sd_send_notify_fd(const char *state, int fd)
+{
+	return send_state(state, fd);
 }
 
 bool sd_is_listening_stream(int fd)

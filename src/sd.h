@@ -19,6 +19,9 @@ int sd_take_listen_fds(char ***names);
  * when NOTIFY_SOCKET is unset, -1 with errno on failure. */
 int sd_send_notify(const char *state);
 
+/* Sends state with fd attached (SCM_RIGHTS), as FDSTORE=1 wants. */
+int sd_send_notify_fd(const char *state, int fd);
+
 /* fd is a stream socket in the listening state. */
 bool sd_is_listening_stream(int fd);
 

@@ -58,7 +58,32 @@ static void reuse_held(struct held_socket *h, const struct socket_conf *s)
 	}
 }
 
-struct held_socket *supervisor_hold_socket(const struct socket_conf *s, char *err, size_t len)
+/* With the fd store, a socket that systemd kept for an earlier segue is
+ * taken back by name, as long as it is still bound where the config says. */
+static int take_stored(const struct socket_conf *s)
+{
+	if (s->addr.kind == ADDR_SYSTEMD)
+		return -1;
+	int fd = listen_claim_inherited(s->name);
+	if (fd >= 0 && !listen_matches(fd, &s->addr)) {
+		warn("socket %s: the stored socket is not bound to %s any more: binding anew",
+		     s->name, s->listen);
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void store_socket(const struct socket_conf *s, int fd)
+{
+	char *state = xasprintf("FDSTORE=1\nFDNAME=%s", s->name);
+	if (sd_send_notify_fd(state, fd) < 0)
+		syswarn("socket %s: handing it to systemd's fd store", s->name);
+	free(state);
+}
+
+struct held_socket *supervisor_hold_socket(const struct socket_conf *s, bool fdstore,
+					   char *err, size_t len)
 {
 	struct held_socket *h = find_held(&s->addr);
 	if (h) {
@@ -66,20 +91,28 @@ struct held_socket *supervisor_hold_socket(const struct socket_conf *s, char *er
 		h->refs++;
 		return h;
 	}
-	int fd = listen_open(s, err, len);
-	if (fd < 0)
+	int fd = fdstore ? take_stored(s) : -1;
+	bool stored = fd >= 0;
+	if (fd < 0 && (fd = listen_open(s, err, len)) < 0)
 		return NULL;
 	h = xcalloc(1, sizeof(*h));
 	copy_socket_conf(&h->conf, s);
 	h->fd = fd;
 	h->refs = 1;
+	h->stored = fdstore && s->addr.kind != ADDR_SYSTEMD;
 	h->next = sv.sockets;
 	sv.sockets = h;
+	if (h->stored && !stored)
+		store_socket(s, fd);
 	char bound[300];
 	listen_describe(fd, bound, sizeof(bound));
-	json_t *f = json_pack("{s:s, s:s, s:s, s:i}", "socket", s->name, "listen", s->listen,
-			      "address", bound, "fd", fd);
-	event_emit(LEVEL_INFO, "socket_bound", f, "holding %s", bound);
+	json_t *f = json_pack("{s:s, s:s, s:s, s:i, s:b}", "socket", s->name, "listen",
+			      s->listen, "address", bound, "fd", fd, "inherited",
+			      stored || s->addr.kind == ADDR_SYSTEMD);
+	event_emit(LEVEL_INFO, "socket_bound", f, "%s %s",
+		   stored ? "reusing the socket systemd stored for" :
+		   s->addr.kind == ADDR_SYSTEMD ? "holding the socket systemd passed for" : "holding",
+		   bound);
 	return h;
 }
 
@@ -96,6 +129,12 @@ void supervisor_release_socket(struct held_socket *h)
 	json_t *f = json_pack("{s:s, s:s}", "socket", h->conf.name, "listen", h->conf.listen);
 	event_emit(LEVEL_INFO, "socket_closed", f, "no generation uses %s any more",
 		   h->conf.listen);
+	if (h->stored && !sv.upgrading) {
+		char *state = xasprintf("FDSTOREREMOVE=1\nFDNAME=%s", h->conf.name);
+		if (sd_send_notify(state) < 0)
+			syswarn("socket %s: removing it from systemd's fd store", h->conf.name);
+		free(state);
+	}
 	listen_close(&h->conf, h->fd);
 	free_socket_conf(&h->conf);
 	free(h);
@@ -117,7 +156,7 @@ static int hold_sockets(struct generation *g, char *err, size_t len)
 	g->sockets = xcalloc(c->nsockets, sizeof(*g->sockets));
 	for (size_t i = 0; i < c->nsockets; i++) {
 		char why[256];
-		g->sockets[i] = supervisor_hold_socket(&c->sockets[i], why, sizeof(why));
+		g->sockets[i] = supervisor_hold_socket(&c->sockets[i], c->fdstore, why, sizeof(why));
 		if (!g->sockets[i]) {
 			snprintf(err, len, "socket %s (%s): %s", c->sockets[i].name,
 				 c->sockets[i].listen, why);
@@ -251,6 +290,43 @@ void supervisor_notify_systemd(const char *state)
 		syswarn("notifying systemd (NOTIFY_SOCKET)");
 }
 
+/* One line for systemctl status: what serves, and how the last reload went. */
+void supervisor_status_line(char *buf, size_t len)
+{
+	int ready = 0, desired = 0;
+	for (size_t i = 0; sv.serving && i < sv.serving->nprograms; i++) {
+		ready += program_ready_count(&sv.serving->programs[i]);
+		desired += sv.serving->programs[i].desired;
+	}
+	snprintf(buf, len, "generation %u: %d of %d workers ready%s%.300s",
+		 sv.serving ? sv.serving->number : 0, ready, desired,
+		 sv.last_reload[0] ? "; last reload: " : "", sv.last_reload);
+}
+
+static ev_timer watchdog;
+
+static void watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	supervisor_notify_systemd("WATCHDOG=1");
+}
+
+/* systemd's watchdog wants WATCHDOG=1 within WATCHDOG_USEC: every half
+ * of it. The timer exists only when the watchdog is on. */
+static void start_watchdog(void)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	char *end;
+	if (!usec || (pid && strtol(pid, &end, 10) != (long)getpid()))
+		return;
+	double interval = strtod(usec, &end) / 2e6;
+	if (*end || interval <= 0) {
+		warn("ignoring WATCHDOG_USEC=%s", usec);
+		return;
+	}
+	ev_timer_init(&watchdog, watchdog_cb, interval, interval);
+	ev_timer_start(sv.loop, &watchdog);
+}
+
 /* --- stop ---------------------------------------------------------------- */
 
 void supervisor_check_done(void)
@@ -272,7 +348,7 @@ void supervisor_stop(bool now)
 	sv.stopping = true;
 	event_emit(LEVEL_INFO, "stopping", NULL, "draining every worker");
 	reload_stop();
-	supervisor_notify_systemd("STOPPING=1");
+	supervisor_notify_systemd("STOPPING=1\nSTATUS=stopping: draining every worker");
 	for (struct generation *g = sv.generations; g; g = g->next)
 		generation_drain(g);
 	supervisor_check_done();
@@ -358,6 +434,7 @@ static void teardown(void)
 	sv.config = NULL;
 	reload_forget();
 	control_close();
+	ev_timer_stop(sv.loop, &watchdog);
 	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
 		ev_signal_stop(sv.loop, &signals[i]);
 	ev_child_stop(sv.loop, &children);
@@ -371,6 +448,7 @@ int supervisor_run(struct config *config)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		syswarn("cannot become a child subreaper: orphans go to init");
 	watch_signals();
+	start_watchdog();
 	sv.config = config_ref(config);
 	char err[512];
 	if (control_open(sv.control_path, config->control_mode, config->control_group, err,

@@ -18,6 +18,7 @@ struct held_socket {
 	struct socket_conf conf; /* copy; strings owned */
 	int fd;
 	unsigned refs; /* generations using it */
+	bool stored;   /* also in systemd's fd store */
 };
 
 enum worker_state { WORKER_STARTING, WORKER_READY, WORKER_DRAINING };
@@ -102,6 +103,7 @@ struct supervisor {
 	struct worker *workers;
 	unsigned last_generation;
 	bool stopping;
+	bool upgrading; /* re-executing: sockets pass on, nothing is unstored */
 	double reload_started;
 	char control_path[256];
 	char *default_directory; /* quick mode: where segue was started */
@@ -121,9 +123,11 @@ extern struct supervisor sv;
 /* supervisor.c */
 int supervisor_run(struct config *config);
 void supervisor_notify_systemd(const char *state);
+void supervisor_status_line(char *buf, size_t len);
 void supervisor_stop(bool now);
 void supervisor_check_done(void);
-struct held_socket *supervisor_hold_socket(const struct socket_conf *s, char *err, size_t len);
+struct held_socket *supervisor_hold_socket(const struct socket_conf *s, bool fdstore,
+					   char *err, size_t len);
 void supervisor_release_socket(struct held_socket *h);
 struct generation *generation_new(struct config *config, char *err, size_t len);
 struct program_run *generation_program(const struct generation *g, const char *name);
