@@ -307,10 +307,16 @@ static void succeed(void)
 	finished();
 }
 
-/* Rolling reloads drained old workers as their replacements became ready:
- * those slots get an old-generation worker again. */
+/* After a failed deploy the `current` symlink may name the bad release:
+ * the serving generation's workers, respawned after a crash or below, stay
+ * in the directory they were started in. Rolling reloads drained old
+ * workers as their replacements became ready: those slots get an
+ * old-generation worker again. */
 static void restore_old_slots(const struct generation *failed)
 {
+	for (size_t i = 0; sv.serving && i < sv.serving->nprograms; i++)
+		if (sv.serving->programs[i].directory)
+			sv.serving->programs[i].pinned = true;
 	for (size_t i = 0; sv.serving && i < failed->nprograms; i++) {
 		struct program_run *old = generation_program(sv.serving, failed->programs[i].conf->name);
 		for (int j = 0; old && j < old->desired; j++)

@@ -309,6 +309,8 @@ static void spawn_failed_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 void worker_spawn(struct program_run *p, int slot)
 {
+	if (sv.stopping)
+		return;
 	struct slot *s = p->slots[slot];
 	struct worker *w = xcalloc(1, sizeof(*w));
 	w->prog = p;
