@@ -151,29 +151,28 @@ static void worker_metrics(FILE *f)
 
 /* The accept queue of a listening TCP socket, from TCP_INFO: tcpi_unacked
  * holds the queue's length and tcpi_sacked its limit. */
+static bool accept_queue(const struct held_socket *h, struct tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+	return h->conf.addr.kind != ADDR_UNIX &&
+	       getsockopt(h->fd, IPPROTO_TCP, TCP_INFO, ti, &len) == 0;
+}
+
 static void socket_metrics(FILE *f)
 {
+	struct tcp_info ti;
 	metric_header(f, "segue_socket_accept_queue", "gauge",
 		      "Connections waiting in a held socket's accept queue.");
-	for (const struct held_socket *h = sv.sockets; h; h = h->next) {
-		struct tcp_info ti;
-		socklen_t len = sizeof(ti);
-		if (h->conf.addr.kind == ADDR_UNIX ||
-		    getsockopt(h->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
-			continue;
-		fprintf(f, "segue_socket_accept_queue{socket=\"%s\"} %u\n", h->conf.name, ti.tcpi_unacked);
-	}
+	for (const struct held_socket *h = sv.sockets; h; h = h->next)
+		if (accept_queue(h, &ti))
+			fprintf(f, "segue_socket_accept_queue{socket=\"%s\"} %u\n", h->conf.name,
+				ti.tcpi_unacked);
 	metric_header(f, "segue_socket_accept_queue_limit", "gauge",
 		      "The accept queue's limit (backlog) of a held socket.");
-	for (const struct held_socket *h = sv.sockets; h; h = h->next) {
-		struct tcp_info ti;
-		socklen_t len = sizeof(ti);
-		if (h->conf.addr.kind == ADDR_UNIX ||
-		    getsockopt(h->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
-			continue;
-		fprintf(f, "segue_socket_accept_queue_limit{socket=\"%s\"} %u\n", h->conf.name,
-			ti.tcpi_sacked);
-	}
+	for (const struct held_socket *h = sv.sockets; h; h = h->next)
+		if (accept_queue(h, &ti))
+			fprintf(f, "segue_socket_accept_queue_limit{socket=\"%s\"} %u\n",
+				h->conf.name, ti.tcpi_sacked);
 }
 
 char *metrics_text(void)
