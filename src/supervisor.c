@@ -5,6 +5,7 @@
 #include "listen.h"
 #include "log.h"
 #include "sd.h"
+#include "sinks.h"
 #include "util.h"
 
 #include <errno.h>
@@ -434,6 +435,7 @@ static void teardown(void)
 	sv.config = NULL;
 	reload_forget();
 	control_close();
+	sinks_stop();
 	ev_timer_stop(sv.loop, &watchdog);
 	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
 		ev_signal_stop(sv.loop, &signals[i]);
@@ -449,6 +451,7 @@ int supervisor_run(struct config *config)
 		syswarn("cannot become a child subreaper: orphans go to init");
 	watch_signals();
 	start_watchdog();
+	sinks_start();
 	sv.config = config_ref(config);
 	char err[512];
 	if (control_open(sv.control_path, config->control_mode, config->control_group, err,

@@ -3,6 +3,7 @@
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "sinks.h"
 #include "spawn.h"
 #include "supervisor.h"
 #include "util.h"
@@ -682,6 +683,8 @@ static void worker_exited(struct worker *w, int status)
 
 void worker_child_exited(pid_t pid, int status)
 {
+	if (sinks_child_exited(pid, status))
+		return;
 	for (struct worker *w = sv.workers; w; w = w->next_in_all) {
 		if (w->pid == pid && !w->exited) {
 			worker_exited(w, status);

@@ -1,0 +1,199 @@
+/* sinks.c: where reload and crash events go besides the log: a hook
+ * program (chat notifications) and DogStatsD. */
+/* SPDX-License-Identifier: MIT */
+#include "sinks.h"
+#include "log.h"
+#include "spawn.h"
+#include "supervisor.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static pid_t hooks[SINKS_MAX_HOOKS];
+static int statsd_fd = -1;
+static char *statsd_target; /* the address statsd_fd is connected to */
+
+/* Reload and crash events: what a deploy channel or a dashboard wants. */
+static bool wanted(const char *name, json_t *event)
+{
+	static const char *const names[] = {
+		"reload_succeeded", "reload_failed", "config_rejected", "crash_loop",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	/* a worker that exited unasked is a crash */
+	const char *level = json_string_value(json_object_get(event, "level"));
+	return strcmp(name, "worker_exited") == 0 && level && strcmp(level, "warn") == 0;
+}
+
+static const char *field(json_t *event, const char *key, char *buf, size_t len)
+{
+	json_t *v = json_object_get(event, key);
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+		return buf;
+	}
+	return "";
+}
+
+/* --- hook ---------------------------------------------------------------- */
+
+static int free_hook_slot(void)
+{
+	for (int i = 0; i < SINKS_MAX_HOOKS; i++)
+		if (hooks[i] == 0)
+			return i;
+	return -1;
+}
+
+static void run_hook(const char *hook, const char *name, json_t *event)
+{
+	int slot = free_hook_slot();
+	if (slot < 0) {
+		warn("hook %s: %d hooks still running, %s not delivered", hook, SINKS_MAX_HOOKS,
+		     name);
+		return;
+	}
+	char gen[32], prog[32], msg[32];
+	struct strv env = {0};
+	for (char **e = environ; *e; e++)
+		strv_push(&env, xstrdup(*e));
+	strv_push(&env, xasprintf("SEGUE_EVENT=%s", name));
+	strv_push(&env, xasprintf("SEGUE_PROGRAM=%s", field(event, "program", prog, sizeof(prog))));
+	strv_push(&env, xasprintf("SEGUE_GENERATION=%s",
+				  field(event, "generation", gen, sizeof(gen))));
+	strv_push(&env, xasprintf("SEGUE_MESSAGE=%s", field(event, "msg", msg, sizeof(msg))));
+	/* exec, not a shell line: the path is the whole command */
+	char *command = xasprintf("\"$SEGUE_HOOK_PATH\"");
+	strv_push(&env, xasprintf("SEGUE_HOOK_PATH=%s", hook));
+	struct spawn_spec spec = {.command = command, .env = env.v, .output_fd = -1};
+	char err[256];
+	pid_t p = spawn(&spec, err, sizeof(err));
+	if (p < 0)
+		warn("hook %s: %s", hook, err);
+	else
+		hooks[slot] = p;
+	free(command);
+	strv_free(&env);
+}
+
+bool sinks_child_exited(pid_t pid, int status)
+{
+	for (int i = 0; i < SINKS_MAX_HOOKS; i++) {
+		if (hooks[i] == pid) {
+			hooks[i] = 0;
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				warn("hook (pid %d) failed with status 0x%x", (int)pid, status);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* --- DogStatsD ----------------------------------------------------------- */
+
+static int statsd_socket(const char *target)
+{
+	if (statsd_target && strcmp(statsd_target, target) == 0)
+		return statsd_fd;
+	if (statsd_fd >= 0)
+		close(statsd_fd);
+	free(statsd_target);
+	statsd_target = xstrdup(target);
+	struct address a;
+	char err[128];
+	statsd_fd = -1;
+	if (parse_address(target, &a, err, sizeof(err)) < 0 || a.kind != ADDR_TCP) {
+		warn("statsd %s: %s", target, err);
+		return -1;
+	}
+	statsd_fd = socket(a.sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (statsd_fd >= 0 && connect(statsd_fd, (struct sockaddr *)&a.sa, a.salen) < 0) {
+		syswarn("statsd %s", target);
+		close(statsd_fd);
+		statsd_fd = -1;
+	}
+	return statsd_fd;
+}
+
+static const char *alert_type(const char *name)
+{
+	if (strcmp(name, "reload_succeeded") == 0)
+		return "success";
+	if (strcmp(name, "worker_exited") == 0)
+		return "warning";
+	return "error";
+}
+
+/* One DogStatsD event (_e{...}) and, for reloads, a counter and a timer.
+ * UDP: a lost datagram is fine, a blocked segue is not. */
+static void send_statsd(const char *target, const char *name, json_t *event)
+{
+	int fd = statsd_socket(target);
+	if (fd < 0)
+		return;
+	char pbuf[32], gbuf[32];
+	const char *program = field(event, "program", pbuf, sizeof(pbuf));
+	const char *msg = json_string_value(json_object_get(event, "msg"));
+	char *title = xasprintf("segue %s", name);
+	char *text = xstrdup(msg ? msg : "");
+	for (char *p = text; *p; p++)
+		if (*p == '\n' || *p == '|')
+			*p = ' ';
+	char *dgram = xasprintf("_e{%zu,%zu}:%s|%s|t:%s|s:segue|#event:%s,program:%s,generation:%s",
+				strlen(title), strlen(text), title, text, alert_type(name), name,
+				*program ? program : "none",
+				field(event, "generation", gbuf, sizeof(gbuf)));
+	if (send(fd, dgram, strlen(dgram), MSG_DONTWAIT) < 0 && errno != EAGAIN)
+		debug("statsd: %s", strerror(errno));
+	free(dgram);
+	if (strncmp(name, "reload_", 7) == 0) {
+		json_t *ms = json_object_get(event, "duration_ms");
+		dgram = json_is_integer(ms)
+				? xasprintf("segue.reloads:1|c|#result:succeeded\nsegue.reload.duration:%lld|ms",
+					    (long long)json_integer_value(ms))
+				: xasprintf("segue.reloads:1|c|#result:failed");
+		if (send(fd, dgram, strlen(dgram), MSG_DONTWAIT) < 0 && errno != EAGAIN)
+			debug("statsd: %s", strerror(errno));
+		free(dgram);
+	}
+	free(title);
+	free(text);
+}
+
+static void on_event(const char *name, json_t *event, void *data)
+{
+	const struct config *c = sv.config;
+	if (!c || !wanted(name, event))
+		return;
+	if (c->hook && *c->hook)
+		run_hook(c->hook, name, event);
+	if (c->statsd && *c->statsd)
+		send_statsd(c->statsd, name, event);
+}
+
+void sinks_start(void)
+{
+	event_subscribe(on_event, NULL);
+}
+
+void sinks_stop(void)
+{
+	event_unsubscribe(on_event, NULL);
+	if (statsd_fd >= 0)
+		close(statsd_fd);
+	statsd_fd = -1;
+	free(statsd_target);
+	statsd_target = NULL;
+}
