@@ -29,7 +29,7 @@
 #define OUT_HIGH 65536		/* stop answering while this much output waits */
 #define MAX_EVENTS 128
 #define LINGER_MS 2000		/* how long a closing connection may stay half-open */
-#define FRESH_GRACE_MS 1000	/* time a never-used connection gets at drain */
+#define FRESH_GRACE_MS 1000	/* time an idle connection gets at drain */
 #define ACCEPT_PAUSE_MS 100	/* after EMFILE and friends */
 #define ACCEPT_GUARD_US 2000	/* longest an accept4() may block, see accept_one() */
 #define SLOW_MAX_MS 600000L
@@ -59,7 +59,7 @@ struct conn {
 	enum cstate state;
 	uint32_t events;	/* what epoll watches now */
 	bool rd_eof;		/* the client shut its write side */
-	bool grace_over;	/* a never-used connection had its drain grace */
+	bool grace_over;	/* an idle connection had its drain grace */
 	bool slow_head, slow_keep;
 	unsigned long served;
 	int64_t deadline;	/* CLOCK_MONOTONIC ms, 0 for none */
@@ -955,12 +955,15 @@ static bool conn_finish(struct conn *c)
 	return true;
 }
 
-/* An idle connection at drain: a used one is closed now (the client
- * retries per HTTP keep-alive rules); a never-used one gets a grace time
- * for the request its client is probably sending right now. */
+/* An idle connection at drain gets a grace time for the request its
+ * client may be sending right now: that one is answered, with
+ * "Connection: close". Closing at once would race with it, and a client
+ * that does not retry (wrk, many libraries for non-idempotent requests)
+ * would count an error. Only a connection still idle after the grace is
+ * closed. */
 static bool drain_idle(struct conn *c)
 {
-	if (c->served > 0 || c->grace_over) {
+	if (c->grace_over) {
 		c->state = C_CLOSING;
 		return conn_finish(c);
 	}
