@@ -203,6 +203,42 @@ static void write_line(const char *line)
 	}
 }
 
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+		   : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* A JSON string of s; bytes that are not UTF-8 (a Latin-1 path, a
+ * worker's binary output) become '?' rather than losing the message. */
+static json_t *utf8_string(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *copy = xstrdup(s);
+	for (unsigned char *p = (unsigned char *)copy; *p;) {
+		size_t n = utf8_len(p);
+		/* jansson also refuses overlong forms and surrogates */
+		json_t *seq = n > 1 ? json_stringn((const char *)p, n) : NULL;
+		bool valid = n == 1 || seq;
+		json_decref(seq);
+		if (!valid) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+	j = json_string(copy);
+	free(copy);
+	return j ? j : json_string("?");
+}
+
 static json_t *new_event(enum log_level level, const char *name)
 {
 	char ts[40];
@@ -222,7 +258,7 @@ static void emit(enum log_level level, const char *name, json_t *fields,
 		json_decref(fields);
 	}
 	if (msg && *msg)
-		json_object_set_new(event, "msg", json_string(msg));
+		json_object_set_new(event, "msg", utf8_string(msg));
 	if (level != LEVEL_DEBUG || debug_on) {
 		char *line = render(event);
 		if (line)

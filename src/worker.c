@@ -276,10 +276,12 @@ static pid_t start_process(struct worker *w, char *err, size_t errlen)
 	spec.command = command;
 	int write_end = -1;
 	pid_t pid = -1;
-	if (open_output(w, &write_end) < 0)
+	if (open_output(w, &write_end) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
-	else
+	} else {
+		spec.output_fd = write_end; /* -1: segue's own stdout and stderr */
 		pid = spawn(&spec, err, errlen);
+	}
 	if (write_end >= 0)
 		close(write_end);
 	free(command);
@@ -291,6 +293,9 @@ static pid_t start_process(struct worker *w, char *err, size_t errlen)
 static void start_readiness(struct worker *w)
 {
 	const struct program_conf *c = w->prog->conf;
+	/* Timers count from the loop's idea of now, which is as old as this
+	 * loop pass; spawning several workers in one pass takes real time. */
+	ev_now_update(sv.loop);
 	ev_timer_init(&w->timer, timer_cb, c->ready_timeout, 0);
 	ev_timer_start(sv.loop, &w->timer);
 	if (c->ready == READY_DELAY) {
