@@ -57,13 +57,15 @@ int listen_claim_inherited(const char *name)
 	return -1;
 }
 
-void listen_close_unclaimed(void)
+void listen_close_unclaimed(void (*forget)(const char *name))
 {
 	for (size_t i = 0; i < ninherited; i++) {
 		if (inherited[i].fd >= 0) {
 			warn("closing inherited socket \"%s\" (fd %d): no socket in "
 			     "the config uses it", inherited[i].name, inherited[i].fd);
 			close(inherited[i].fd);
+			if (forget)
+				forget(inherited[i].name);
 		}
 		free(inherited[i].name);
 	}

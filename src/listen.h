@@ -14,8 +14,9 @@
 void listen_take_inherited(void);
 /* The inherited descriptor named `name`, removed from the table; -1 if none. */
 int listen_claim_inherited(const char *name);
-/* Closes inherited sockets nobody claimed, with a warning for each. */
-void listen_close_unclaimed(void);
+/* Closes inherited sockets nobody claimed, with a warning for each, and
+ * calls forget(name) for each when it is not NULL. */
+void listen_close_unclaimed(void (*forget)(const char *name));
 
 /* Opens the socket `s` describes: bound and listening, blocking, CLOEXEC.
  * Returns the fd, or -1 with a message in err. A unix socket file left by a

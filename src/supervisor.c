@@ -70,9 +70,20 @@ static int take_stored(const struct socket_conf *s)
 		warn("socket %s: the stored socket is not bound to %s any more: binding anew",
 		     s->name, s->listen);
 		close(fd);
+		unstore_socket(s->name);
 		fd = -1;
 	}
 	return fd;
+}
+
+/* systemd keeps every fd stored under a name: the old one must go before
+ * a new one is stored, or the next start would get both. */
+void unstore_socket(const char *name)
+{
+	char *state = xasprintf("FDSTOREREMOVE=1\nFDNAME=%s", name);
+	if (sd_send_notify(state) < 0)
+		syswarn("socket %s: removing it from systemd's fd store", name);
+	free(state);
 }
 
 static void store_socket(const struct socket_conf *s, int fd)
@@ -130,12 +141,8 @@ void supervisor_release_socket(struct held_socket *h)
 	json_t *f = json_pack("{s:s, s:s}", "socket", h->conf.name, "listen", h->conf.listen);
 	event_emit(LEVEL_INFO, "socket_closed", f, "no generation uses %s any more",
 		   h->conf.listen);
-	if (h->stored && !sv.upgrading) {
-		char *state = xasprintf("FDSTOREREMOVE=1\nFDNAME=%s", h->conf.name);
-		if (sd_send_notify(state) < 0)
-			syswarn("socket %s: removing it from systemd's fd store", h->conf.name);
-		free(state);
-	}
+	if (h->stored && !sv.keep_stored)
+		unstore_socket(h->conf.name);
 	listen_close(&h->conf, h->fd);
 	free_socket_conf(&h->conf);
 	free(h);
@@ -423,6 +430,9 @@ static void watch_signals(void)
  * clean exit. After a second TERM workers may still be listed. */
 static void teardown(void)
 {
+	/* A stop is often half of a restart: systemd drops the fd store
+	 * itself when the service really stops. */
+	sv.keep_stored = true;
 	while (sv.workers) {
 		struct worker *w = sv.workers;
 		w->prog->gen->state = GEN_FAILED;
@@ -461,7 +471,7 @@ int supervisor_run(struct config *config)
 		return 2;
 	}
 	struct generation *g = generation_new(config, err, sizeof(err));
-	listen_close_unclaimed();
+	listen_close_unclaimed(config->fdstore ? unstore_socket : NULL);
 	if (!g) {
 		event_emit(LEVEL_ERROR, "stopped", NULL, "%s", err);
 		teardown();

@@ -103,7 +103,7 @@ struct supervisor {
 	struct worker *workers;
 	unsigned last_generation;
 	bool stopping;
-	bool upgrading; /* re-executing: sockets pass on, nothing is unstored */
+	bool keep_stored; /* stopping: systemd keeps the fd store for a restart */
 	double reload_started;
 	char control_path[256];
 	char *default_directory; /* quick mode: where segue was started */
@@ -129,6 +129,7 @@ void supervisor_check_done(void);
 struct held_socket *supervisor_hold_socket(const struct socket_conf *s, bool fdstore,
 					   char *err, size_t len);
 void supervisor_release_socket(struct held_socket *h);
+void unstore_socket(const char *name);
 struct generation *generation_new(struct config *config, char *err, size_t len);
 struct program_run *generation_program(const struct generation *g, const char *name);
 int program_ready_count(const struct program_run *p);
