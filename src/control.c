@@ -147,7 +147,7 @@ static int process_lines(struct client *c);
 static int do_reload(struct client *c, const struct request *r)
 {
 	char err[256];
-	unsigned id = r->kind == REQ_ROLLBACK ? reload_rollback("control", err, sizeof(err))
+	unsigned id = r->kind == REQ_ROLLBACK ? reload_rollback("control: rollback", err, sizeof(err))
 					      : reload_request("control");
 	if (!id)
 		return answer_error(c, r->kind == REQ_ROLLBACK ? err : "segue is stopping");
@@ -466,18 +466,33 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 /* --- the socket ---------------------------------------------------------- */
 
+/* Creates the socket's directory (and missing parents, 0755) with mode
+ * 0700, or 0750 for control-group, whose members must reach the socket.
+ * An existing directory of segue's own gets the group too. */
 static int make_directory(const char *path, char *err, size_t errlen)
 {
 	char *copy = xstrdup(path);
 	char *dir = dirname(copy);
-	struct stat st;
+	mode_t mode = allowed_gid != (gid_t)-1 ? 0750 : 0700;
 	int r = 0;
-	if (stat(dir, &st) < 0) {
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			snprintf(err, errlen, "creating %s: %s", dir, strerror(errno));
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			r = -1;
-		}
+		*p = '/';
+		if (r < 0)
+			break;
 	}
+	struct stat st;
+	if (r == 0 && mkdir(dir, mode) < 0 && errno != EEXIST)
+		r = -1;
+	if (r == 0 && allowed_gid != (gid_t)-1 && stat(dir, &st) == 0 && st.st_uid == geteuid() &&
+	    (chown(dir, (uid_t)-1, allowed_gid) < 0 || chmod(dir, (st.st_mode & 0777) | 0050) < 0))
+		r = -1;
+	if (r < 0)
+		snprintf(err, errlen, "creating %s: %s", dir, strerror(errno));
 	free(copy);
 	return r;
 }

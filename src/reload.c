@@ -125,6 +125,37 @@ static void tell_systemd_done(void)
 	free(msg);
 }
 
+static char *join_lines(const char *text)
+{
+	size_t len = strlen(text);
+	while (len > 0 && text[len - 1] == '\n')
+		len--;
+	char *out = xcalloc(1, len * 2 + 1);
+	char *o = out;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\n') {
+			*o++ = ';';
+			*o++ = ' ';
+		} else {
+			*o++ = text[i];
+		}
+	}
+	return out;
+}
+
+/* Keys read once at start: a reload that changes them says so. */
+static void warn_start_only(const struct config *old, const struct config *c)
+{
+	static const char *const fmt = "%s changed in the config: it takes effect when segue restarts";
+	if (strcmp(old->control, c->control) != 0 || old->control_mode != c->control_mode ||
+	    strcmp(old->control_group, c->control_group) != 0)
+		warn(fmt, "control");
+	if (strcmp(old->pidfile, c->pidfile) != 0)
+		warn(fmt, "pidfile");
+	if (old->log_format != c->log_format || strcmp(old->log_file, c->log_file) != 0)
+		warn(fmt, "log-format or log-file");
+}
+
 /* Reads the config again; in quick mode there is no file and the running
  * config serves again (a restart of the app onto new code). */
 static struct config *load_config(void)
@@ -138,11 +169,13 @@ static struct config *load_config(void)
 		abort();
 	struct config *c = config_load(sv.config_file, &sv.defaults, errors);
 	fclose(errors);
+	if (c)
+		warn_start_only(sv.config, c);
 	if (!c) {
 		/* one line for the log: problems are joined by "; " */
-		for (char *p = text; *p; p++)
-			if (*p == '\n')
-				*p = p[1] ? ';' : '\0';
+		char *joined = join_lines(text);
+		free(text);
+		text = joined;
 		json_t *f = reload_fields();
 		json_object_set_new(f, "file", json_string(sv.config_file));
 		event_emit(LEVEL_ERROR, "config_rejected", f, "%s", text);

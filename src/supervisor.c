@@ -366,16 +366,17 @@ void supervisor_stop(bool now)
 
 static void scale_all(int delta)
 {
-	struct generation *gens[] = {sv.serving, sv.pending};
-	for (size_t k = 0; k < ARRAY_SIZE(gens); k++) {
-		struct generation *g = gens[k];
-		for (size_t i = 0; g && i < g->nprograms; i++) {
-			struct program_run *p = &g->programs[i];
-			int n = p->desired + delta;
-			program_scale(p, n < 1 ? 1 : n);
-		}
+	for (size_t i = 0; sv.serving && i < sv.serving->nprograms; i++) {
+		struct program_run *p = &sv.serving->programs[i];
+		int n = p->desired + delta < 1 ? 1 : p->desired + delta;
+		program_scale(p, n);
+		struct program_run *pending = generation_program(sv.pending, p->conf->name);
+		if (pending)
+			program_scale(pending, n);
+		event_emit(LEVEL_INFO, "scaled", json_pack("{s:s, s:i}", "program", p->conf->name,
+							   "desired", n),
+			   "%s: %d workers wanted", delta > 0 ? "SIGTTIN" : "SIGTTOU", n);
 	}
-	notice("workers per program %s by one", delta > 0 ? "raised" : "lowered");
 }
 
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)

@@ -335,7 +335,7 @@ void worker_spawn(struct program_run *p, int slot)
 	w->pid = start_process(w, err, sizeof(err));
 	if (w->pid < 0) {
 		w->pid = 0;
-		snprintf(w->status, sizeof(w->status), "cannot start: %s", err);
+		snprintf(w->status, sizeof(w->status), "worker %d cannot start: %s", slot, err);
 		/* Handled from the loop, not here: the caller may be walking
 		 * the generation this failure is about to roll back. */
 		ev_timer_init(&w->timer, spawn_failed_cb, 0, 0);
@@ -535,7 +535,8 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	}
 	/* ready-timeout */
 	char reason[128];
-	snprintf(reason, sizeof(reason), "not ready within %gs", w->prog->conf->ready_timeout);
+	snprintf(reason, sizeof(reason), "worker %d (pid %d) not ready within %gs", w->slot,
+		 (int)w->pid, w->prog->conf->ready_timeout);
 	snprintf(w->status, sizeof(w->status), "%s", reason);
 	event_emit(LEVEL_WARN, "worker_timeout", worker_fields(w), "%s", reason);
 	reload_worker_failed(w, reason);

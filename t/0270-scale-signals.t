@@ -77,7 +77,7 @@ ok $? "the worker in the highest slot is drained"
 kill -TTOU "$SEGUE_PID"
 expect_counts "app=1/1 bg=1/1" "a second TTOU: app down to 1, bg stays at 1"
 kill -TTOU "$SEGUE_PID"
-wait_log 'lowered by one' 3 5
+wait_log 'event=scaled .*SIGTTOU' 6 5
 ok $? "a third TTOU is handled"
 is "$(counts)" "app=1/1 bg=1/1" "no program goes below one worker"
 is "$(gen_workers 1 ready)" "app:1 bg:1" "one live worker per program"
