@@ -12,7 +12,7 @@ i=0
 while [ $i -lt 100 ]; do kill -HUP "$SEGUE_PID"; i=$((i + 1)); done
 wait_log 'event=reload_succeeded'
 # every request that began or queued a reload is one reload; wait for all
-started() { grep 'event=reload_requested' "$T/segue.log" | grep -Ec 'starting|queued'; }
+started() { grep 'event=reload_requested' "$T/segue.log" | grep -Ec 'msg="(starting a new generation|queued after the running reload)"'; }
 ended() { grep -Ec 'event=reload_(succeeded|failed)' "$T/segue.log"; }
 wait_for 20 eval '[ "$(ended)" -ge "$(started)" ]'
 ok $? "every reload that was started ended"

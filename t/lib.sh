@@ -88,10 +88,13 @@ _cleanup() {
 	for pid in $_pids; do
 		kill -KILL "$pid" 2>/dev/null
 	done
-	# the supervisor's workers are in their own process groups
+	# The supervisor's workers are in their own process groups. A pid in
+	# the log may have been reused by now, by another test's worker even:
+	# only a process whose SEGUE_CONTROL lies in $T is one of ours.
 	if [ -f "$T/segue.log" ]; then
 		for pid in $(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/segue.log"); do
-			kill -KILL "-$pid" 2>/dev/null
+			tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null |
+				grep -q "^SEGUE_CONTROL=$T/" && kill -KILL "-$pid" 2>/dev/null
 		done
 	fi
 	# The verdict is the TAP stream's: every planned test ran and passed.
