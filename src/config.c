@@ -31,6 +31,7 @@
 static const char *const ready_names[] = { "notify", "delay", "exec", NULL };
 static const char *const reload_names[] = { "all-at-once", "rolling", NULL };
 static const char *const stdout_names[] = { "inherit", "capture", NULL };
+static const char *const kill_mode_names[] = { "group", "process", NULL };
 static const char *const log_format_names[] = { "logfmt", "json", NULL };
 static const char *const fd_protocol_names[] = { "einhorn", "server-starter",
 						 NULL };
@@ -821,10 +822,12 @@ static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 	confuse_message(parse_ctx, cfg != NULL ? cfg->line : 0, in, title, msg);
 }
 
-/* The option tables, with the defaults from the command line. */
+/* The option tables, with the defaults from the command line. Each holds
+ * its keys and CFG_END(), with room to spare: check the sizes when adding
+ * keys. */
 struct opts {
-	cfg_opt_t socket[8];
-	cfg_opt_t program[20];
+	cfg_opt_t socket[12];
+	cfg_opt_t program[24];
 	cfg_opt_t root[12];
 	char *fd_protocol;
 };
@@ -863,6 +866,7 @@ static void build_socket_opts(cfg_opt_t *o)
 	o[i++] = (cfg_opt_t)CFG_INT("backlog", 1024, CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_BOOL("reuseport", cfg_false, CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_BOOL("v6only", cfg_false, CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_BOOL("nodelay", cfg_false, CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("mode", "0660", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("owner", "", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("group", "", CFGF_NONE);
@@ -895,6 +899,7 @@ static void build_program_opts(cfg_opt_t *o, const struct config_defaults *d,
 				    either(d->drain_signal, "TERM"), CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("drain-timeout",
 				    either(d->drain_timeout, "30s"), CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("kill-mode", "group", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("reload", "all-at-once", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_INT("max-surge", 1, CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("restart-delay", "100ms", CFGF_NONE);
@@ -1167,6 +1172,7 @@ static void load_socket(struct ctx *x, cfg_t *sec, struct socket_conf *s)
 	s->backlog = get_int(&sc, "backlog", 1, INT_MAX);
 	s->reuseport = cfg_getbool(sec, "reuseport");
 	s->v6only = cfg_getbool(sec, "v6only");
+	s->nodelay = cfg_getbool(sec, "nodelay");
 	s->mode = get_mode(&sc, "mode");
 	s->owner = get_user(&sc, "owner");
 	s->group = get_group(&sc, "group");
@@ -1242,6 +1248,8 @@ static void load_program_ready(const struct scope *sc, struct program_conf *p)
 	p->ready_timeout = get_duration(sc, "ready-timeout");
 	p->drain_signal = get_signal(sc, "drain-signal");
 	p->drain_timeout = get_duration(sc, "drain-timeout");
+	p->kill_mode =
+		(enum kill_mode)get_enum(sc, "kill-mode", kill_mode_names);
 	p->reload = (enum reload_mode)get_enum(sc, "reload", reload_names);
 	p->max_surge = get_int(sc, "max-surge", 1, MAX_WORKERS);
 	p->restart_delay = get_duration(sc, "restart-delay");

@@ -13,6 +13,9 @@
 enum ready_mode { READY_NOTIFY, READY_DELAY, READY_EXEC };
 enum reload_mode { RELOAD_ALL_AT_ONCE, RELOAD_ROLLING };
 enum stdout_mode { STDOUT_INHERIT, STDOUT_CAPTURE };
+/* Where the drain signal goes; SIGKILL after drain-timeout always goes to
+ * the whole process group. */
+enum kill_mode { KILL_GROUP, KILL_PROCESS };
 
 /* Bit flags for fd-protocol. */
 enum fd_protocol { FD_PROTO_EINHORN = 1, FD_PROTO_SERVER_STARTER = 2 };
@@ -24,6 +27,7 @@ struct socket_conf {
 	int backlog;
 	bool reuseport;
 	bool v6only;
+	bool nodelay; /* TCP_NODELAY; accepted connections inherit it */
 	mode_t mode; /* unix sockets */
 	char *owner; /* unix sockets; "" for none */
 	char *group;
@@ -49,6 +53,7 @@ struct program_conf {
 	double ready_timeout;
 	int drain_signal;
 	double drain_timeout;
+	enum kill_mode kill_mode;
 	enum reload_mode reload;
 	int max_surge;
 	double restart_delay;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,9 @@ static int open_tcp(const struct socket_conf *s, char *err, size_t len)
 	 * net.ipv6.bindv6only says. */
 	bool v6only = s->addr.kind == ADDR_TCP_ANY ? false : s->v6only;
 	if (family == AF_INET6 && set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, v6only) < 0)
+		goto fail;
+	/* Accepted connections inherit it from the listening socket. */
+	if (s->nodelay && set_int_opt(fd, IPPROTO_TCP, TCP_NODELAY, 1) < 0)
 		goto fail;
 	what = "bind";
 	if (bind(fd, (const struct sockaddr *)&s->addr.sa, s->addr.salen) < 0)

@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -60,34 +62,78 @@ int notify_parse(const char *buf, size_t len, struct notify_msg *m)
 	return 0;
 }
 
-int notify_open(char *name, size_t len)
+static char *notify_dir;
+
+static char *make_private_dir(const char *base)
+{
+	char *tmpl = NULL;
+	if (asprintf(&tmpl, "%s/segue-notify.XXXXXX", base) < 0)
+		return NULL;
+	if (!mkdtemp(tmpl) || chmod(tmpl, 0711) < 0) {
+		int saved = errno;
+		free(tmpl);
+		errno = saved;
+		return NULL;
+	}
+	return tmpl;
+}
+
+int notify_dir_open(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *bases[] = {
+		geteuid() == 0 ? RUNSTATEDIR : (xdg && *xdg == '/' ? xdg : NULL), "/tmp",
+	};
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]) && !notify_dir; i++)
+		if (bases[i])
+			notify_dir = make_private_dir(bases[i]);
+	return notify_dir ? 0 : -1;
+}
+
+void notify_dir_close(void)
+{
+	if (notify_dir && rmdir(notify_dir) < 0 && errno != ENOENT)
+		fprintf(stderr, "segue: removing %s: %s\n", notify_dir, strerror(errno));
+	free(notify_dir);
+	notify_dir = NULL;
+}
+
+int notify_open(uid_t owner, char *name, size_t len)
 {
 	static unsigned serial;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%u", notify_dir, serial++);
+	if (!notify_dir || n < 0 || (size_t)n >= sizeof(sun.sun_path) || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
 	int one = 1;
-	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
-		goto fail;
-	for (int tries = 0; tries < 100; tries++) {
-		struct sockaddr_un sun = {.sun_family = AF_UNIX};
-		int n = snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "segue/%ld/%u",
-				 (long)getpid(), serial++);
-		socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
-		if (bind(fd, (struct sockaddr *)&sun, salen) == 0) {
-			snprintf(name, len, "@%s", sun.sun_path + 1);
-			return fd;
-		}
-		/* A name left by an earlier image of this pid (after an
-		 * upgrade): take the next number. */
-		if (errno != EADDRINUSE)
-			goto fail;
+	mode_t old = umask(0177); /* 0600 from the start */
+	int r = setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	if (r == 0)
+		r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r == 0 && owner != geteuid())
+		r = chown(sun.sun_path, owner, (gid_t)-1);
+	if (r < 0) {
+		int saved = errno;
+		unlink(sun.sun_path);
+		close(fd);
+		errno = saved;
+		return -1;
 	}
-fail:;
-	int saved = errno;
+	memcpy(name, sun.sun_path, (size_t)n + 1);
+	return fd;
+}
+
+void notify_close(int fd, const char *name)
+{
+	if (name[0] == '/')
+		unlink(name);
 	close(fd);
-	errno = saved;
-	return -1;
 }
 
 static void close_passed_fds(struct msghdr *mh)

@@ -25,10 +25,24 @@ struct notify_msg {
  * notification (a NUL byte, a line without '=', zero bytes). */
 int notify_parse(const char *buf, size_t len, struct notify_msg *msg);
 
-/* Opens a datagram socket in the abstract namespace with credentials
- * passing on, non-blocking and CLOEXEC. Writes its NOTIFY_SOCKET value
- * ("@segue/PID/N") to name. Returns the fd, or -1 with errno. */
-int notify_open(char *name, size_t len);
+/* Creates the private directory that holds the workers' notify sockets:
+ * RUNSTATEDIR/segue-notify.XXXXXX for root, else under $XDG_RUNTIME_DIR
+ * or /tmp; mode 0711, so a worker's user reaches its own socket but cannot
+ * list the others. Returns 0, or -1 with errno. */
+int notify_dir_open(void);
+/* Removes the directory (its sockets must be closed first). */
+void notify_dir_close(void);
+
+/* Opens a datagram socket in that directory, owned by `owner` with mode
+ * 0600 (so only the worker's user, and root, can send to it), with
+ * credentials passing on, non-blocking and CLOEXEC. A path, not the
+ * abstract namespace: some sd_notify clients (Ruby's sd_notify gem) cannot
+ * reach an abstract socket. Writes the path to name. Returns the fd, or -1
+ * with errno. */
+int notify_open(uid_t owner, char *name, size_t len);
+
+/* Closes the socket and removes its file. */
+void notify_close(int fd, const char *name);
 
 /* Receives one datagram. Returns 1 with buf/len/cred filled, 0 when no
  * datagram is waiting, -1 for a datagram to drop (too long, without

@@ -170,7 +170,7 @@ pid_t spawn(const struct spawn_spec *s, char *err, size_t errlen)
 	}
 	/* Built before the fork: the child may only make async-signal-safe
 	 * calls, and malloc is not one. */
-	char *script = xasprintf("exec %s", s->command);
+	char *script = xasprintf("%s%s", s->shell_line ? "" : "exec ", s->command);
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));

@@ -22,9 +22,12 @@ struct spawn_spec {
 	const gid_t *groups;
 	size_t ngroups;
 	int output_fd;         /* -1: inherit stdout/stderr; else both go there */
+	bool shell_line;       /* run as /bin/sh -c COMMAND, without the exec */
 };
 
-/* Starts the child in its own process group (its pid is the group id).
+/* Starts the child (a worker: /bin/sh -c 'exec COMMAND', so the worker's
+ * pid is the app's; with shell_line, /bin/sh -c COMMAND, so that "a && b"
+ * works) in its own process group (its pid is the group id).
  * stdin is /dev/null, the signal mask and dispositions are reset, no other
  * descriptor is inherited. Returns the pid, or -1 with a message in err
  * when the child could not be set up or exec'ed (it has then exited). */

@@ -4,6 +4,7 @@
 #include "control.h"
 #include "listen.h"
 #include "log.h"
+#include "notify.h"
 #include "sd.h"
 #include "sinks.h"
 #include "util.h"
@@ -447,6 +448,7 @@ static void teardown(void)
 	reload_forget();
 	control_close();
 	sinks_stop();
+	notify_dir_close();
 	ev_timer_stop(sv.loop, &watchdog);
 	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
 		ev_signal_stop(sv.loop, &signals[i]);
@@ -468,6 +470,12 @@ int supervisor_run(struct config *config)
 	if (control_open(sv.control_path, config->control_mode, config->control_group, err,
 			 sizeof(err)) < 0) {
 		event_emit(LEVEL_ERROR, "stopped", NULL, "control socket: %s", err);
+		teardown();
+		return 2;
+	}
+	if (notify_dir_open() < 0) {
+		event_emit(LEVEL_ERROR, "stopped", NULL, "directory for notify sockets: %s",
+			   strerror(errno));
 		teardown();
 		return 2;
 	}

@@ -38,6 +38,7 @@ struct worker {
 	unsigned restarts; /* of its slot before it */
 	char status[256];
 	int notify_fd;
+	char notify_path[108]; /* its NOTIFY_SOCKET */
 	double notify_warned; /* monotonic time of the last notify_ignored */
 	ev_io notify_io;
 	ev_timer timer;       /* ready-delay, ready-timeout or drain-timeout */

@@ -244,12 +244,9 @@ static int open_output(struct worker *w, int *write_end)
 	return 0;
 }
 
-static pid_t start_process(struct worker *w, char *err, size_t errlen)
+static int open_notify(struct worker *w, uid_t owner, char *err, size_t errlen)
 {
-	struct program_run *p = w->prog;
-	const struct program_conf *c = p->conf;
-	char notify_name[108];
-	w->notify_fd = notify_open(notify_name, sizeof(notify_name));
+	w->notify_fd = notify_open(owner, w->notify_path, sizeof(w->notify_path));
 	if (w->notify_fd < 0) {
 		snprintf(err, errlen, "notify socket: %s", strerror(errno));
 		return -1;
@@ -257,7 +254,13 @@ static pid_t start_process(struct worker *w, char *err, size_t errlen)
 	ev_io_init(&w->notify_io, notify_cb, w->notify_fd, EV_READ);
 	w->notify_io.data = w;
 	ev_io_start(sv.loop, &w->notify_io);
+	return 0;
+}
 
+static pid_t start_process(struct worker *w, char *err, size_t errlen)
+{
+	struct program_run *p = w->prog;
+	const struct program_conf *c = p->conf;
 	int fds[c->nsockets ? c->nsockets : 1];
 	for (size_t i = 0; i < c->nsockets; i++)
 		fds[i] = p->gen->sockets[c->socket_index[i]]->fd;
@@ -267,10 +270,13 @@ static pid_t start_process(struct worker *w, char *err, size_t errlen)
 	if (err[0])
 		return -1;
 	gid_t *groups = NULL;
-	if (spawn_lookup_ids(c->user, c->group, &spec, &groups, err, errlen) < 0)
+	if (spawn_lookup_ids(c->user, c->group, &spec, &groups, err, errlen) < 0 ||
+	    open_notify(w, spec.set_ids ? spec.uid : geteuid(), err, errlen) < 0) {
+		free(groups);
 		return -1;
+	}
 	struct strv env = {0};
-	spec.listen_pid_slot = build_env(&env, w, fds, notify_name);
+	spec.listen_pid_slot = build_env(&env, w, fds, w->notify_path);
 	spec.env = env.v;
 	char *command = expand_command(c, p->gen->number, w->slot);
 	spec.command = command;
@@ -445,7 +451,7 @@ static void run_ready_command(struct worker *w)
 	strv_push(&env, xasprintf("SEGUE_GENERATION=%u", w->prog->gen->number));
 	struct spawn_spec spec = {
 		.command = c->ready_command, .directory = w->prog->directory,
-		.env = env.v, .output_fd = -1,
+		.env = env.v, .output_fd = -1, .shell_line = true,
 	};
 	char err[256];
 	w->ready_pid = spawn(&spec, err, sizeof(err));
@@ -512,7 +518,13 @@ void worker_drain(struct worker *w)
 		return;
 	}
 	const struct program_conf *c = w->prog->conf;
-	signal_group(w, c->drain_signal);
+	if (c->kill_mode == KILL_PROCESS) {
+		/* Only the worker: it stops its own children its own way. */
+		if (kill(w->pid, c->drain_signal) < 0 && errno != ESRCH)
+			syswarn("signalling worker %d", (int)w->pid);
+	} else {
+		signal_group(w, c->drain_signal);
+	}
 	ev_timer_init(&w->timer, timer_cb, c->drain_timeout, 0);
 	ev_timer_start(sv.loop, &w->timer);
 }
@@ -610,7 +622,7 @@ static void worker_free(struct worker *w)
 	ev_timer_stop(sv.loop, &w->ready_timer);
 	if (w->notify_fd >= 0) {
 		ev_io_stop(sv.loop, &w->notify_io);
-		close(w->notify_fd);
+		notify_close(w->notify_fd, w->notify_path);
 	}
 	close_output(w);
 	for (struct worker **pp = &sv.workers; *pp; pp = &(*pp)->next_in_all) {

@@ -125,6 +125,7 @@ static void check_good_sockets(const struct config *c)
 	is_int(511, s->backlog, "web: backlog");
 	ok(s->reuseport, "web: reuseport");
 	ok(s->v6only, "web: v6only");
+	ok(s->nodelay, "web: nodelay");
 	is_int(0600, s->mode, "web: mode");
 	is_string("root", s->owner, "web: owner");
 	is_string("root", s->group, "web: group");
@@ -133,7 +134,7 @@ static void check_good_sockets(const struct config *c)
 	ok(s != NULL && s->addr.kind == ADDR_UNIX &&
 		   strcmp(s->addr.path, "/tmp/segue-test/admin.sock") == 0,
 	   "admin: unix path");
-	ok(s != NULL && s->line == 22, "admin: line");
+	ok(s != NULL && s->line == 23, "admin: line");
 	s = config_socket(c, "any");
 	ok(s != NULL && s->addr.kind == ADDR_TCP_ANY, "any: :PORT");
 	ok(config_socket(c, "nope") == NULL, "no socket nope");
@@ -162,7 +163,7 @@ static void check_good_app_run(const struct program_conf *p)
 	is_string("WITH_EQ=a=b", p->env[2], "app: env[2]");
 	is_int(FD_PROTO_EINHORN | FD_PROTO_SERVER_STARTER, p->fd_protocols,
 	       "app: fd-protocol");
-	is_int(30, p->line, "app: line");
+	is_int(31, p->line, "app: line");
 }
 
 static void check_good_app_ready(const struct program_conf *p)
@@ -174,6 +175,7 @@ static void check_good_app_ready(const struct program_conf *p)
 	is_double(120, p->ready_timeout, "app: ready-timeout");
 	is_int(SIGQUIT, p->drain_signal, "app: drain-signal");
 	is_double(45, p->drain_timeout, "app: drain-timeout");
+	is_int(KILL_PROCESS, p->kill_mode, "app: kill-mode");
 	is_int(RELOAD_ROLLING, p->reload, "app: reload");
 	is_int(2, p->max_surge, "app: max-surge");
 	is_double(0.25, p->restart_delay, "app: restart-delay");
@@ -226,6 +228,7 @@ static void check_default_program(const struct program_conf *p)
 	is_double(60, p->ready_timeout, "default ready-timeout");
 	is_int(SIGTERM, p->drain_signal, "default drain-signal");
 	is_double(30, p->drain_timeout, "default drain-timeout");
+	is_int(KILL_GROUP, p->kill_mode, "default kill-mode");
 	is_int(RELOAD_ALL_AT_ONCE, p->reload, "default reload");
 	is_int(1, p->max_surge, "default max-surge");
 	is_double(0.1, p->restart_delay, "default restart-delay");
@@ -262,6 +265,7 @@ static void test_defaults(void)
 	is_int(1024, s->backlog, "default backlog");
 	ok(!s->reuseport, "default reuseport");
 	ok(!s->v6only, "default v6only");
+	ok(!s->nodelay, "default nodelay");
 	is_int(0660, s->mode, "default mode");
 	is_string("", s->owner, "default owner");
 	is_string("", s->group, "default group");
@@ -546,6 +550,76 @@ static void test_program_values(void)
 		"segue.conf:1: program \"app\": restart-max-delay must not be less "
 		"than restart-delay\n",
 		"restart-delay above the default max");
+}
+
+static void test_nodelay(void)
+{
+	struct config *c;
+
+	c = accepted(P "socket a { listen = \"127.0.0.1:1\" nodelay = true }\n"
+		       "socket b { listen = \"[::1]:2\" nodelay = yes }\n"
+		       "socket c { listen = \":3\" nodelay = false }\n",
+		     "nodelay on TCP sockets");
+	if (c != NULL) {
+		ok(config_socket(c, "a")->nodelay, "nodelay true");
+		ok(config_socket(c, "b")->nodelay, "nodelay yes");
+		ok(!config_socket(c, "c")->nodelay, "nodelay false");
+	}
+	config_unref(c);
+	/* As v6only: no meaning there, accepted and kept. */
+	c = accepted(P "socket u { listen = \"unix:/tmp/u.sock\" nodelay = on }\n"
+		       "socket s { listen = \"systemd:web\" nodelay = true }\n",
+		     "nodelay on unix and systemd sockets");
+	if (c != NULL)
+		ok(config_socket(c, "u")->nodelay &&
+			   config_socket(c, "s")->nodelay,
+		   "nodelay kept on unix and systemd sockets");
+	config_unref(c);
+	refused(P "socket web {\n listen = \":1\"\n nodelay = \"fast\"\n}\n",
+		"segue.conf:4: socket \"web\": nodelay: not a boolean "
+		"(true or false)\n",
+		"bad nodelay");
+	refused("program app {\n command = x\n nodelay = true\n}\n",
+		"segue.conf:3: unknown key \"nodelay\" in program \"app\"\n",
+		"nodelay in a program");
+}
+
+static void test_kill_mode(void)
+{
+	struct config *c;
+
+	c = accepted("program a {\n command = x\n kill-mode = \"group\"\n}\n"
+		     "program b {\n command = x\n kill-mode = \"process\"\n}\n"
+		     "program c {\n command = x\n kill-mode = process\n}\n"
+		     "program d {\n command = x\n}\n",
+		     "kill-mode values");
+	if (c != NULL) {
+		is_int(KILL_GROUP, config_program(c, "a")->kill_mode,
+		       "kill-mode group");
+		is_int(KILL_PROCESS, config_program(c, "b")->kill_mode,
+		       "kill-mode process");
+		is_int(KILL_PROCESS, config_program(c, "c")->kill_mode,
+		       "kill-mode process unquoted");
+		is_int(KILL_GROUP, config_program(c, "d")->kill_mode,
+		       "kill-mode defaults to group");
+	}
+	config_unref(c);
+	refused("program app {\n command = x\n drain-timeout = 5s\n"
+		" kill-mode = \"pgrp\"\n}\n",
+		"segue.conf:4: program \"app\": kill-mode: bad value \"pgrp\" "
+		"(group or process)\n",
+		"bad kill-mode");
+	refused("program app {\n command = x\n kill-mode = Process\n}\n",
+		"segue.conf:3: program \"app\": kill-mode: bad value \"Process\" "
+		"(group or process)\n",
+		"kill-mode is case-sensitive");
+	refused("program app {\n command = x\n kill-mode = \"\"\n}\n",
+		"segue.conf:3: program \"app\": kill-mode: bad value \"\" "
+		"(group or process)\n",
+		"empty kill-mode");
+	refused(P "socket web {\n listen = \":1\"\n kill-mode = group\n}\n",
+		"segue.conf:4: unknown key \"kill-mode\" in socket \"web\"\n",
+		"kill-mode in a socket");
 }
 
 static void test_program_refs(void)
@@ -1039,6 +1113,8 @@ int main(void)
 	test_addresses();
 	test_statsd();
 	test_program_values();
+	test_nodelay();
+	test_kill_mode();
 	test_program_refs();
 	test_many_problems();
 	test_lists();

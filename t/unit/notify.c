@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -330,18 +331,26 @@ static void test_fd_counter(void)
 
 static void test_open(int fd, const char *name)
 {
-	char prefix[64], other[128];
+	char other[128], dir[128];
+	struct stat st;
 	int fd2;
 
 	ok(fd >= 0, "notify_open gives a descriptor");
-	snprintf(prefix, sizeof(prefix), "@segue/%ld/", (long)getpid());
-	ok(strncmp(name, prefix, strlen(prefix)) == 0, "name \"%s\" starts with %s", name, prefix);
+	ok(name[0] == '/' && strstr(name, "/segue-notify.") != NULL,
+	   "name \"%s\" is a path in a segue-notify directory", name);
+	ok(stat(name, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600,
+	   "the socket file has mode 0600");
+	snprintf(dir, sizeof(dir), "%s", name);
+	*strrchr(dir, '/') = '\0';
+	ok(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0711,
+	   "its directory has mode 0711 (reachable, not listable)");
 	ok(fcntl(fd, F_GETFD) & FD_CLOEXEC, "notify socket is CLOEXEC");
 	ok(fcntl(fd, F_GETFL) & O_NONBLOCK, "notify socket is non-blocking");
-	fd2 = notify_open(other, sizeof(other));
+	fd2 = notify_open(geteuid(), other, sizeof(other));
 	ok(fd2 >= 0 && strcmp(name, other) != 0, "a second socket has another name (%s)", other);
 	if (fd2 >= 0)
-		close(fd2);
+		notify_close(fd2, other);
+	ok(access(other, F_OK) < 0, "notify_close removes the socket file");
 }
 
 static void test_receive(int fd, const char *name)
@@ -446,9 +455,10 @@ static void test_passed_fds(int fd, const char *name)
 
 static void test_socket(void)
 {
-	char name[128];
-	int fd = notify_open(name, sizeof(name));
+	char name[128], dir[128];
 
+	ok(notify_dir_open() == 0, "notify_dir_open makes the sockets' directory");
+	int fd = notify_open(geteuid(), name, sizeof(name));
 	if (fd < 0) {
 		ok(false, "notify_open");
 		return;
@@ -456,7 +466,11 @@ static void test_socket(void)
 	test_open(fd, name);
 	test_receive(fd, name);
 	test_passed_fds(fd, name);
-	close(fd);
+	snprintf(dir, sizeof(dir), "%s", name);
+	*strrchr(dir, '/') = '\0';
+	notify_close(fd, name);
+	notify_dir_close();
+	ok(access(dir, F_OK) < 0, "notify_dir_close removes the directory");
 }
 
 int main(void)

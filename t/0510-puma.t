@@ -1,0 +1,35 @@
+#!/bin/sh
+# 0510-puma.t: puma (Debian 12: 5.6) runs under segue unchanged with
+# t/apps/puma.rb: it takes segue's socket through LISTEN_FDS/LISTEN_PID
+# (bind_to_activated_sockets), drains on TERM, and with queue_requests false
+# loses no request across 10 reloads under load.
+# SPDX-License-Identifier: MIT
+. "$top_srcdir/t/lib.sh"
+command -v puma >/dev/null 2>&1 || skip_all "puma is not installed"
+. "$top_srcdir/t/apps/appserver.sh"
+plan 8
+
+# env -u NOTIFY_SOCKET: with the sd_notify gem installed (ruby-sd-notify),
+# puma 5.6 connects to NOTIFY_SOCKET at boot and sd_notify 0.1.1 cannot reach
+# an abstract socket ("@..."): puma would exit. Readiness is a per-worker
+# probe instead: puma.rb starts puma's control server on the abstract socket
+# @puma-PID once the app is loaded. (Probing the shared port would be
+# answered by the old generation.)
+cat > "$T/segue.conf.in" <<CONF
+control = "$T/control.sock"
+socket web { listen = "127.0.0.1:@PORT@" }
+program app {
+  command = "env -u NOTIFY_SOCKET puma -C $APPS/puma.rb $APPS/config.ru >>$T/server.log 2>&1"
+  directory = "$T"
+  sockets = { "web" }
+  workers = 2
+  ready = "exec"
+  ready-command = "grep -q \\" @puma-\$SEGUE_WORKER_PID\$\\" /proc/net/unix"
+  ready-timeout = "30s"
+  drain-signal = "TERM"
+  drain-timeout = "15s"
+}
+CONF
+
+reload_under_load puma "" 16 2
+reload_under_load puma -k 16 2

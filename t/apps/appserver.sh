@@ -1,0 +1,78 @@
+# appserver.sh: the reload-under-load check shared by the real app server
+# tests (t/05NN-*.t). Source it after t/lib.sh.
+# SPDX-License-Identifier: MIT
+#
+# A test writes "$T/segue.conf.in" with @PORT@ where the port goes, then calls
+#   reload_under_load NAME KEEPALIVE CONNS READY-WORKERS [TODO-REASON]
+# once with KEEPALIVE "" (a new connection per request) and once with "-k".
+# Each call runs 4 checks: 10 reloads succeed, zero failed requests (a TODO
+# check when TODO-REASON is given: a known defect of that server), the served
+# generation reaches 11, segue stops cleanly.
+
+APPS=$top_srcdir/t/apps
+RELOADS=${SEGUE_TEST_RELOADS:-10}
+export PYTHONDONTWRITEBYTECODE=1	# no __pycache__ in the source tree
+
+# todo_like GOT REGEX DESCRIPTION REASON: a TAP TODO check: reported, never
+# fails the test.
+todo_like() {
+	_tap_n=$((_tap_n + 1))
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		echo "ok $_tap_n - $3 # TODO $4"
+	else
+		echo "not ok $_tap_n - $3 # TODO $4"
+	fi
+}
+
+# server_log_diag: the app server's own output (the tests send it to
+# $T/server.log), shown when a check failed.
+server_log_diag() {
+	[ -s "$T/server.log" ] && tail -n 30 "$T/server.log" | sed 's/^/# server: /'
+	return 0
+}
+
+reload_under_load() {
+	local what=$1 ka=$2 conns=$3 nready=$4 todo=${5:-}
+	local name="$what, new connections" port load result i failed=0
+	[ -n "$ka" ] && name="$what, keep-alive"
+	port=$(free_port)
+	sed "s/@PORT@/$port/g" "$T/segue.conf.in" > "$T/segue.conf"
+	: > "$T/server.log"
+	if ! start_segue -c "$T/segue.conf" || ! wait_log 'event=worker_ready' "$nready" 30; then
+		server_log_diag
+		bail "$name: segue or $what did not start"
+	fi
+	rm -f "$T/stop" "$T/flowing"
+	"$LOADGEN" -a "127.0.0.1:$port" -c "$conns" $ka -d 300 -s "$T/stop" -w "$T/flowing" \
+		> "$T/load.out" 2> "$T/load.err" &
+	load=$!
+	_pids="$_pids $load"
+	wait_for 10 test -e "$T/flowing" || diag "$name: no response within 10 s"
+	i=1
+	while [ "$i" -le "$RELOADS" ]; do
+		kill -HUP "$SEGUE_PID"
+		wait_log 'event=reload_(succeeded|failed)' "$i" 20 || break
+		i=$((i + 1))
+	done
+	# keep-alive clients reach the last generation once the one before it
+	# has closed their connections
+	wait_log 'event=drain_finished' "$RELOADS" 30 || diag "$name: the old generations did not all finish draining"
+	touch "$T/stop"
+	wait "$load"
+	_pids=$(echo " $_pids " | sed "s/ $load / /")	# reaped: never kill its pid again
+	result=$(cat "$T/load.out")
+	diag "$name: $result"
+	sed 's/^/# /' "$T/load.err" | head -n 10
+	is "$(grep -c 'event=reload_succeeded' "$T/segue.log")" "$RELOADS" \
+		"$name: $RELOADS reloads succeeded" || failed=1
+	if [ -n "$todo" ]; then
+		todo_like "$result" ' errors=0 ' "$name: zero failed requests" "$todo"
+	else
+		like "$result" ' errors=0 ' "$name: zero failed requests" || failed=1
+	fi
+	like "$result" "generations=.*,$((RELOADS + 1))( |$)" \
+		"$name: the served generation advanced to $((RELOADS + 1))" || failed=1
+	stop_segue
+	is "$SEGUE_STATUS" 0 "$name: segue stops cleanly" || failed=1
+	[ "$failed" = 0 ] || server_log_diag
+}
