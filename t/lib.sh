@@ -93,7 +93,7 @@ _cleanup() {
 	# only a process whose SEGUE_CONTROL lies in $T is one of ours.
 	if [ -f "$T/segue.log" ]; then
 		for pid in $(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/segue.log"); do
-			tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null |
+			tr '\0' '\n' 2>/dev/null < "/proc/$pid/environ" |
 				grep -q "^SEGUE_CONTROL=$T/" && kill -KILL "-$pid" 2>/dev/null
 		done
 	fi

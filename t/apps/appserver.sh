@@ -3,26 +3,16 @@
 # SPDX-License-Identifier: MIT
 #
 # A test writes "$T/segue.conf.in" with @PORT@ where the port goes, then calls
-#   reload_under_load NAME KEEPALIVE CONNS READY-WORKERS [TODO-REASON]
+#   reload_under_load NAME KEEPALIVE CONNS READY-WORKERS [KNOWN-LOSS]
 # once with KEEPALIVE "" (a new connection per request) and once with "-k".
-# Each call runs 4 checks: 10 reloads succeed, zero failed requests (a TODO
-# check when TODO-REASON is given: a known defect of that server), the served
+# Each call runs 4 checks (5 with KNOWN-LOSS): 10 reloads succeed, zero
+# failed requests (with KNOWN-LOSS, a defect of that server's own shutdown:
+# no connection refused and at most 10 lost per reload), the served
 # generation reaches 11, segue stops cleanly.
 
 APPS=$top_srcdir/t/apps
 RELOADS=${SEGUE_TEST_RELOADS:-10}
 export PYTHONDONTWRITEBYTECODE=1	# no __pycache__ in the source tree
-
-# todo_like GOT REGEX DESCRIPTION REASON: a TAP TODO check: reported, never
-# fails the test.
-todo_like() {
-	_tap_n=$((_tap_n + 1))
-	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
-		echo "ok $_tap_n - $3 # TODO $4"
-	else
-		echo "not ok $_tap_n - $3 # TODO $4"
-	fi
-}
 
 # server_log_diag: the app server's own output (the tests send it to
 # $T/server.log), shown when a check failed.
@@ -66,7 +56,15 @@ reload_under_load() {
 	is "$(grep -c 'event=reload_succeeded' "$T/segue.log")" "$RELOADS" \
 		"$name: $RELOADS reloads succeeded" || failed=1
 	if [ -n "$todo" ]; then
-		todo_like "$result" ' errors=0 ' "$name: zero failed requests" "$todo"
+		# The server drops some connections of its own at shutdown
+		# (KNOWN-LOSS): segue's part still holds (the socket never
+		# closes, nothing is refused), and the loss stays small: a
+		# broken segue would refuse or lose thousands.
+		diag "$name: known loss: $todo"
+		like "$result" ' connect_errors=0 ' "$name: no connection refused" || failed=1
+		lost=$(printf '%s\n' "$result" | sed -n 's/.* errors=\([0-9]*\) .*/\1/p')
+		ok $([ "${lost:-999999}" -le $((10 * RELOADS)) ]; echo $?) \
+			"$name: at most 10 requests lost per reload, all the server's own ($lost)" || failed=1
 	else
 		like "$result" ' errors=0 ' "$name: zero failed requests" || failed=1
 	fi
