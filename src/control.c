@@ -1,6 +1,7 @@
 /* control.c: the control socket: clients, their requests and answers. */
 /* SPDX-License-Identifier: MIT */
 #include "control.h"
+#include "listen.h"
 #include "log.h"
 #include "proto.h"
 #include "status.h"
@@ -497,30 +498,6 @@ static int make_directory(const char *path, char *err, size_t errlen)
 	return r;
 }
 
-static int take_path(const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return 0;
-	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "%s exists and is not a socket", path);
-		return -1;
-	}
-	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	int r = probe < 0 ? -1 : connect(probe, (struct sockaddr *)&sun, sizeof(sun));
-	int saved = errno;
-	if (probe >= 0)
-		close(probe);
-	if (r == 0 || saved != ECONNREFUSED) {
-		snprintf(err, errlen, "%s is in use: is another segue running?", path);
-		return -1;
-	}
-	unlink(path);
-	return 0;
-}
-
 static int bind_socket(const char *path, mode_t mode, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -567,7 +544,8 @@ int control_open(const char *path, mode_t mode, const char *group, char *err, si
 		}
 		allowed_gid = gr->gr_gid;
 	}
-	if (make_directory(path, err, errlen) < 0 || take_path(path, err, errlen) < 0)
+	if (make_directory(path, err, errlen) < 0 ||
+	    listen_remove_stale_unix(path, err, errlen) < 0)
 		return -1;
 	listen_fd = bind_socket(path, mode, err, errlen);
 	if (listen_fd < 0)

@@ -133,7 +133,7 @@ fail:
 
 /* A socket file whose listener is gone refuses connections: that one is
  * stale and may be replaced. Anything else at the path is left alone. */
-static int remove_stale_unix(const char *path, char *err, size_t len)
+int listen_remove_stale_unix(const char *path, char *err, size_t len)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0)
@@ -185,7 +185,7 @@ static int lookup_ids(const struct socket_conf *s, uid_t *uid, gid_t *gid)
 static int open_unix(const struct socket_conf *s, char *err, size_t len)
 {
 	const char *path = s->addr.path;
-	if (remove_stale_unix(path, err, len) < 0)
+	if (listen_remove_stale_unix(path, err, len) < 0)
 		return -1;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

@@ -26,6 +26,11 @@ int listen_open(const struct socket_conf *s, char *err, size_t errlen);
 /* The socket fd is bound to the address a names (any port for port 0). */
 bool listen_matches(int fd, const struct address *a);
 
+/* Makes way for a unix socket at path: nothing there, or a socket file
+ * whose listener is gone (connect refused), which is removed. A live
+ * socket or any other file is an error, with a message in err. */
+int listen_remove_stale_unix(const char *path, char *err, size_t len);
+
 /* Applies a new backlog to a held socket (listen() again). */
 int listen_set_backlog(int fd, int backlog);
 
