@@ -74,8 +74,7 @@ static bool env_overridden(const char *entry, const struct program_conf *c)
 	return false;
 }
 
-static void add_fd_protocol_env(struct strv *env, const struct program_run *p,
-				const int *fds, int slot)
+static void add_fd_protocol_env(struct strv *env, const struct program_run *p, int slot)
 {
 	const struct program_conf *c = p->conf;
 	if (c->fd_protocols & FD_PROTO_EINHORN) {
@@ -111,7 +110,6 @@ static void add_fd_protocol_env(struct strv *env, const struct program_run *p,
 		free(joined);
 		strv_free(&parts);
 	}
-	(void)fds;
 }
 
 static char *join_socket_names(const struct program_conf *c)
@@ -129,8 +127,7 @@ static char *join_socket_names(const struct program_conf *c)
 }
 
 /* Returns the LISTEN_PID entry, which the child fills in with its pid. */
-static char *build_env(struct strv *env, const struct worker *w, const int *fds,
-		       const char *notify_name)
+static char *build_env(struct strv *env, const struct worker *w, const char *notify_name)
 {
 	const struct program_run *p = w->prog;
 	const struct program_conf *c = p->conf;
@@ -152,7 +149,7 @@ static char *build_env(struct strv *env, const struct worker *w, const int *fds,
 	strv_push(env, xasprintf("SEGUE_WORKER=%d", w->slot));
 	strv_push(env, xasprintf("SEGUE_CONTROL=%s", sv.control_path));
 	strv_push(env, xasprintf("NOTIFY_SOCKET=%s", notify_name));
-	add_fd_protocol_env(env, p, fds, w->slot);
+	add_fd_protocol_env(env, p, w->slot);
 	return pid_entry + strlen("LISTEN_PID=");
 }
 
@@ -276,7 +273,7 @@ static pid_t start_process(struct worker *w, char *err, size_t errlen)
 		return -1;
 	}
 	struct strv env = {0};
-	spec.listen_pid_slot = build_env(&env, w, fds, w->notify_path);
+	spec.listen_pid_slot = build_env(&env, w, w->notify_path);
 	spec.env = env.v;
 	char *command = expand_command(c, p->gen->number, w->slot);
 	spec.command = command;
