@@ -41,7 +41,7 @@ struct worker {
 	char notify_path[108]; /* its NOTIFY_SOCKET */
 	double notify_warned; /* monotonic time of the last notify_ignored */
 	ev_io notify_io;
-	ev_timer timer;       /* ready-delay, ready-timeout or drain-timeout */
+	ev_timer timer;       /* ready-timeout, then drain-timeout */
 	ev_timer ready_timer; /* exec: retry; delay: the delay */
 	pid_t ready_pid;      /* exec: running ready-command, or 0 */
 	int output_fd;        /* stdout = capture: read end, or -1 */
