@@ -28,9 +28,11 @@ fi
 # a stale socket file, as a killed segue would leave it
 "$SEGUE" -l "unix:$T/app.sock" -s "$T/c0.sock" -- sleep 30 >"$T/first.log" 2>&1 &
 first=$!
-wait_for 5 test -S "$T/app.sock"
+wait_for 5 grep -q 'event=worker_spawned' "$T/first.log"
+orphan=$(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/first.log")
 kill -KILL $first; wait $first 2>/dev/null
-pkill -KILL -f "sleep 30" 2>/dev/null
+# its worker, orphaned, goes too (by its own group: other tests run sleeps)
+kill -KILL "-$orphan" 2>/dev/null
 check "a killed segue leaves its socket file behind" -- test -S "$T/app.sock"
 
 start_segue -c "$T/segue.conf"
