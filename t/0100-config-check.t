@@ -51,5 +51,5 @@ like "$out" "bad2.conf:7: .*TERMINATE" "a bad signal is reported on its line"
 out=$("$SEGUE" -t -c "$T/missing.conf" 2>&1); status=$?
 is "$status" 1 "a missing file fails with status 1"
 
-out=$("$SEGUE" -c "$T/bad.conf" 2>&1); status=$?
+out=$(timeout 10 "$SEGUE" -c "$T/bad.conf" 2>&1); status=$?
 is "$status" 1 "segue refuses to start on a bad config, status 1"

@@ -20,7 +20,7 @@ like "$(grep 'event=socket_bound' "$T/segue.log")" "socket=web .*address=127.0.0
 pids=$(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/segue.log" | sort -u | wc -l)
 is "$pids" 2 "two workers were spawned"
 
-"$SEGUE" -l "127.0.0.1:$port" -s "$T/other.sock" -- true >"$T/second.log" 2>&1
+timeout 10 "$SEGUE" -l "127.0.0.1:$port" -s "$T/other.sock" -- true >"$T/second.log" 2>&1
 is $? 2 "a second segue on a port in use exits with status 2"
 
 stop_segue

@@ -31,8 +31,10 @@ first=$!
 wait_for 5 grep -q 'event=worker_spawned' "$T/first.log"
 orphan=$(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/first.log")
 kill -KILL $first; wait $first 2>/dev/null
-# its worker, orphaned, goes too (by its own group: other tests run sleeps)
+# its worker, orphaned, goes too (by its own group: other tests run sleeps);
+# kill returns before the process has closed its copy of the socket
 kill -KILL "-$orphan" 2>/dev/null
+wait_for 5 eval "[ -z \"\$(ls /proc/$orphan/fd 2>/dev/null)\" ]"
 check "a killed segue leaves its socket file behind" -- test -S "$T/app.sock"
 
 start_segue -c "$T/segue.conf"
@@ -51,7 +53,7 @@ fi
 like "$(curl -s --unix-socket "$T/app.sock" http://x/)" '^pid=' "unix socket serves"
 is "$(stat -c %a "$T/app.sock")" 660 "unix socket has the configured mode"
 
-"$SEGUE" -l "unix:$T/app.sock" -s "$T/c2.sock" -- true >"$T/thief.log" 2>&1
+timeout 10 "$SEGUE" -l "unix:$T/app.sock" -s "$T/c2.sock" -- true >"$T/thief.log" 2>&1
 is $? 2 "a second segue does not steal a live unix socket (status 2)"
 like "$(cat "$T/thief.log")" "in use" "and says why"
 
