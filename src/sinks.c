@@ -74,17 +74,15 @@ static void run_hook(const char *hook, const char *name, json_t *event)
 	strv_push(&env, xasprintf("SEGUE_GENERATION=%s",
 				  field(event, "generation", gen, sizeof(gen))));
 	strv_push(&env, xasprintf("SEGUE_MESSAGE=%s", field(event, "msg", msg, sizeof(msg))));
-	/* exec, not a shell line: the path is the whole command */
-	char *command = xasprintf("\"$SEGUE_HOOK_PATH\"");
+	/* The path is the whole command, whatever characters it holds. */
 	strv_push(&env, xasprintf("SEGUE_HOOK_PATH=%s", hook));
-	struct spawn_spec spec = {.command = command, .env = env.v, .output_fd = -1};
+	struct spawn_spec spec = {.command = "\"$SEGUE_HOOK_PATH\"", .env = env.v, .output_fd = -1};
 	char err[256];
 	pid_t p = spawn(&spec, err, sizeof(err));
 	if (p < 0)
 		warn("hook %s: %s", hook, err);
 	else
 		hooks[slot] = p;
-	free(command);
 	strv_free(&env);
 }
 

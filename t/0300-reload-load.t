@@ -32,12 +32,7 @@ CONF
 		> "$T/load.out" 2> "$T/load.err" &
 	load=$!
 	wait_for 10 test -e "$T/flowing"
-	i=1
-	while [ $i -le "$RELOADS" ]; do
-		kill -HUP "$SEGUE_PID"
-		wait_log 'event=reload_(succeeded|failed)' $i 20 || break
-		i=$((i + 1))
-	done
+	reload_times "$RELOADS"
 	touch "$T/stop"
 	wait $load
 	result=$(cat "$T/load.out")

@@ -170,6 +170,19 @@ wait_log() {
 	done
 }
 
+# reload_times N: sends SIGHUP N times, each once the previous reload has
+# ended (succeeded or failed; 20 s at most each). Fails at the first reload
+# that does not end.
+reload_times() {
+	local n=$1 i=0 base
+	base=$(grep -Ec 'event=reload_(succeeded|failed)' "$T/segue.log")
+	while [ $i -lt "$n" ]; do
+		kill -HUP "$SEGUE_PID"
+		i=$((i + 1))
+		wait_log 'event=reload_(succeeded|failed)' $((base + i)) 20 || return 1
+	done
+}
+
 # stop_segue: TERM, then waits for its exit (10 s); sets SEGUE_STATUS.
 stop_segue() {
 	kill -TERM "$SEGUE_PID" 2>/dev/null

@@ -38,12 +38,7 @@ reload_under_load() {
 	load=$!
 	_pids="$_pids $load"
 	wait_for 10 test -e "$T/flowing" || diag "$name: no response within 10 s"
-	i=1
-	while [ "$i" -le "$RELOADS" ]; do
-		kill -HUP "$SEGUE_PID"
-		wait_log 'event=reload_(succeeded|failed)' "$i" 20 || break
-		i=$((i + 1))
-	done
+	reload_times "$RELOADS"
 	# keep-alive clients reach the last generation once the one before it
 	# has closed their connections
 	wait_log 'event=drain_finished' "$RELOADS" 30 || diag "$name: the old generations did not all finish draining"
