@@ -4,8 +4,10 @@
 #include "listen.h"
 #include "log.h"
 #include "proto.h"
+#include "core.h"
+#include "model.h"
+#include "reload.h"
 #include "status.h"
-#include "supervisor.h"
 #include "util.h"
 
 #include <errno.h>
@@ -27,6 +29,7 @@ struct client {
 	int fd;
 	enum client_mode mode;
 	unsigned waiting_for; /* a reload's number, or 0 */
+	bool resume;          /* its reload ended: the lines that waited are due */
 	ev_io io;
 	ev_timer idle;
 	char in[PROTO_MAX_LINE + 1];
@@ -41,6 +44,7 @@ static gid_t allowed_gid = (gid_t)-1;
 static ev_io accept_io;
 static struct client *clients;
 static unsigned nclients;
+static ev_idle resume_idle; /* handles the lines of clients whose reload ended */
 
 /* --- output -------------------------------------------------------------- */
 
@@ -52,8 +56,8 @@ static void client_free(struct client *c)
 			break;
 		}
 	}
-	ev_io_stop(sv.loop, &c->io);
-	ev_timer_stop(sv.loop, &c->idle);
+	ev_io_stop(EV_DEFAULT, &c->io);
+	ev_timer_stop(EV_DEFAULT, &c->idle);
 	close(c->fd);
 	free(c->out);
 	free(c);
@@ -67,10 +71,10 @@ static void update_watcher(struct client *c)
 		want |= EV_READ;
 	if ((c->io.events & (EV_READ | EV_WRITE)) == want)
 		return;
-	ev_io_stop(sv.loop, &c->io);
+	ev_io_stop(EV_DEFAULT, &c->io);
 	ev_io_set(&c->io, c->fd, want);
 	if (want)
-		ev_io_start(sv.loop, &c->io);
+		ev_io_start(EV_DEFAULT, &c->io);
 }
 
 /* Writes what it can without blocking. Returns -1 when the client is
@@ -89,7 +93,7 @@ static int flush(struct client *c)
 			return -1;
 		}
 		c->outpos += (size_t)n;
-		ev_timer_again(sv.loop, &c->idle);
+		ev_timer_again(EV_DEFAULT, &c->idle);
 	}
 	if (c->outpos == c->outlen) {
 		c->outpos = c->outlen = 0;
@@ -145,54 +149,49 @@ static int answer_error(struct client *c, const char *msg)
 
 static int process_lines(struct client *c);
 
+static json_t *result_answer(const struct reload_result *r)
+{
+	if (r->outcome == RELOAD_SUCCEEDED)
+		return json_pack("{s:b, s:I, s:I, s:I}", "ok", 1, "reload", (json_int_t)r->id,
+				 "generation", (json_int_t)r->generation, "duration_ms",
+				 (json_int_t)(r->duration_ms + 0.5));
+	return json_pack("{s:b, s:I, s:s}", "ok", 0, "reload", (json_int_t)r->id, "error",
+			 r->reason);
+}
+
 static int do_reload(struct client *c, const struct request *r)
 {
-	char err[256];
-	unsigned id = r->kind == REQ_ROLLBACK ? reload_rollback("control: rollback", err, sizeof(err))
-					      : reload_request("control");
+	char err[256] = "segue is stopping";
+	unsigned id = r->kind == REQ_ROLLBACK ? core_rollback("control: rollback", err, sizeof(err))
+					      : core_reload("control");
 	if (!id)
-		return answer_error(c, r->kind == REQ_ROLLBACK ? err : "segue is stopping");
+		return answer_error(c, err);
 	if (!r->wait)
 		return answer(c, json_pack("{s:b, s:I}", "ok", 1, "reload", (json_int_t)id));
 	/* The reload may have ended already (a rejected config). */
-	if (c->waiting_for == 0 && sv.last_finished_reload >= id)
-		return answer(c, json_deep_copy(sv.last_reload_answer));
+	const struct reload_result *last = reload_last_result();
+	if (last && last->id >= id)
+		return answer(c, result_answer(last));
 	c->waiting_for = id;
-	ev_timer_stop(sv.loop, &c->idle);
+	ev_timer_stop(EV_DEFAULT, &c->idle);
 	return 0;
 }
 
 static int do_scale(struct client *c, const struct request *r)
 {
-	struct program_run *p = generation_program(sv.serving, r->program);
-	if (!p) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "no program \"%s\"", r->program);
-		return answer_error(c, msg);
-	}
-	program_scale(p, r->number);
-	struct program_run *pending = generation_program(sv.pending, r->program);
-	if (pending)
-		program_scale(pending, r->number);
-	event_emit(LEVEL_INFO, "scaled", json_pack("{s:s, s:i}", "program", r->program,
-						   "desired", r->number),
-		   "%d workers wanted", r->number);
+	char err[256];
+	if (core_scale(r->program, r->number, "control", err, sizeof(err)) < 0)
+		return answer_error(c, err);
 	return answer(c, json_pack("{s:b, s:s, s:i}", "ok", 1, "program", r->program, "desired",
 				   r->number));
 }
 
 static int do_signal(struct client *c, const struct request *r)
 {
-	struct program_run *p = generation_program(sv.serving, r->program);
-	if (!p) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "no program \"%s\"", r->program);
-		return answer_error(c, msg);
-	}
-	int n = 0;
-	for (struct worker *w = sv.workers; w; w = w->next_in_all)
-		if (w->prog == p && w->pid > 0 && !w->exited && kill(-w->pid, r->signal) == 0)
-			n++;
+	char err[256];
+	int n = core_signal(r->program, r->signal, err, sizeof(err));
+	if (n < 0)
+		return answer_error(c, err);
 	return answer(c, json_pack("{s:b, s:s, s:i}", "ok", 1, "program", r->program,
 				   "signalled", n));
 }
@@ -225,7 +224,7 @@ static int dispatch(struct client *c, const struct request *r)
 	case REQ_STOP:
 		if (answer(c, json_pack("{s:b}", "ok", 1)) < 0)
 			return -1;
-		supervisor_stop(sv.stopping);
+		core_stop(model->stopping);
 		return 0;
 	case REQ_METRICS:
 		return do_metrics(c);
@@ -235,7 +234,7 @@ static int dispatch(struct client *c, const struct request *r)
 		if (answer(c, json_pack("{s:b, s:b}", "ok", 1, "events", 1)) < 0)
 			return -1;
 		c->mode = CLIENT_EVENTS;
-		ev_timer_stop(sv.loop, &c->idle);
+		ev_timer_stop(EV_DEFAULT, &c->idle);
 		return 0;
 	case REQ_VERSION:
 		return answer(c, json_pack("{s:b, s:s}", "ok", 1, "version", PACKAGE_VERSION));
@@ -284,7 +283,7 @@ static void client_read(struct client *c)
 		c->inlen = 0; /* an events client has nothing more to say */
 		return;
 	}
-	ev_timer_again(sv.loop, &c->idle);
+	ev_timer_again(EV_DEFAULT, &c->idle);
 	if (process_lines(c) < 0)
 		return;
 	if (c->inlen == sizeof(c->in) - 1 && !memchr(c->in, '\n', c->inlen) && !c->waiting_for) {
@@ -299,12 +298,6 @@ static void client_read(struct client *c)
 static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct client *c = io->data;
-	if (revents & EV_CUSTOM) {
-		/* resumed after its reload ended: the lines that waited */
-		if (process_lines(c) == 0)
-			update_watcher(c);
-		return;
-	}
 	if ((revents & EV_WRITE) && flush(c) < 0)
 		return;
 	if (revents & EV_READ)
@@ -330,48 +323,48 @@ static bool is_reload_end(const char *name)
 	       strcmp(name, "config_rejected") == 0;
 }
 
-static json_t *reload_answer(const char *name, json_t *event)
+/* Clients whose reload ended go on with the lines that waited: from the
+ * loop, not from inside the reload that just ended. */
+static void resume_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
-	json_t *id = json_object_get(event, "reload");
-	if (strcmp(name, "reload_succeeded") == 0)
-		return json_pack("{s:b, s:O, s:O, s:O}", "ok", 1, "reload", id, "generation",
-				 json_object_get(event, "generation"), "duration_ms",
-				 json_object_get(event, "duration_ms"));
-	const char *why = json_string_value(json_object_get(event, "reason"));
-	char *msg = strcmp(name, "config_rejected") == 0
-			    ? xasprintf("config rejected: %s",
-					json_string_value(json_object_get(event, "msg")))
-			    : xstrdup(why ? why : "reload failed");
-	json_t *a = json_pack("{s:b, s:O, s:s}", "ok", 0, "reload", id, "error", msg);
-	free(msg);
-	return a;
+	ev_idle_stop(loop, w);
+	for (struct client *c = clients, *next; c; c = next) {
+		next = c->next;
+		if (!c->resume)
+			continue;
+		c->resume = false;
+		if (process_lines(c) == 0)
+			update_watcher(c);
+		next = clients; /* a request may have changed the list: walk again */
+	}
+}
+
+static void answer_waiting(const struct reload_result *r)
+{
+	for (struct client *c = clients, *next; c; c = next) {
+		next = c->next;
+		if (!c->waiting_for || c->waiting_for > r->id)
+			continue;
+		c->waiting_for = 0;
+		if (answer(c, result_answer(r)) == 0 && c->mode == CLIENT_REQUESTS) {
+			ev_timer_again(EV_DEFAULT, &c->idle);
+			c->resume = true;
+			ev_idle_start(EV_DEFAULT, &resume_idle);
+		}
+	}
 }
 
 static void on_event(const char *name, json_t *event, void *data)
 {
-	bool end = is_reload_end(name) && json_object_get(event, "reload");
-	json_t *ans = NULL;
-	if (end) {
-		ans = reload_answer(name, event);
-		sv.last_finished_reload = (unsigned)json_integer_value(json_object_get(event, "reload"));
-		json_decref(sv.last_reload_answer);
-		sv.last_reload_answer = json_incref(ans);
-	}
 	for (struct client *c = clients, *next; c; c = next) {
 		next = c->next;
-		if (c->mode == CLIENT_EVENTS) {
+		if (c->mode == CLIENT_EVENTS)
 			answer(c, json_incref(event));
-		} else if (end && c->waiting_for && c->waiting_for <= sv.last_finished_reload) {
-			c->waiting_for = 0;
-			if (answer(c, json_deep_copy(ans)) == 0 && c->mode == CLIENT_REQUESTS) {
-				ev_timer_again(sv.loop, &c->idle);
-				/* Not from here: a request may emit events, and
-				 * this loop is walking the clients. */
-				ev_feed_event(sv.loop, &c->io, EV_CUSTOM);
-			}
-		}
 	}
-	json_decref(ans);
+	const struct reload_result *r = reload_last_result();
+	if (is_reload_end(name) && r && json_integer_value(json_object_get(event, "reload")) ==
+						(json_int_t)r->id)
+		answer_waiting(r);
 }
 
 /* --- accepting ----------------------------------------------------------- */
@@ -442,11 +435,11 @@ static void accept_one(int fd)
 	c->fd = fd;
 	ev_io_init(&c->io, client_cb, fd, EV_READ);
 	c->io.data = c;
-	ev_io_start(sv.loop, &c->io);
+	ev_io_start(EV_DEFAULT, &c->io);
 	ev_init(&c->idle, idle_cb);
 	c->idle.repeat = CONTROL_IDLE_SECONDS;
 	c->idle.data = c;
-	ev_timer_again(sv.loop, &c->idle);
+	ev_timer_again(EV_DEFAULT, &c->idle);
 	c->next = clients;
 	clients = c;
 	nclients++;
@@ -552,7 +545,8 @@ int control_open(const char *path, mode_t mode, const char *group, char *err, si
 		return -1;
 	socket_path = xstrdup(path);
 	ev_io_init(&accept_io, accept_cb, listen_fd, EV_READ);
-	ev_io_start(sv.loop, &accept_io);
+	ev_io_start(EV_DEFAULT, &accept_io);
+	ev_idle_init(&resume_idle, resume_cb);
 	event_subscribe(on_event, NULL);
 	return 0;
 }
@@ -564,12 +558,11 @@ void control_close(void)
 	while (clients)
 		client_free(clients);
 	event_unsubscribe(on_event, NULL);
-	ev_io_stop(sv.loop, &accept_io);
+	ev_io_stop(EV_DEFAULT, &accept_io);
 	close(listen_fd);
 	listen_fd = -1;
 	unlink(socket_path);
 	free(socket_path);
 	socket_path = NULL;
-	json_decref(sv.last_reload_answer);
-	sv.last_reload_answer = NULL;
+	ev_idle_stop(EV_DEFAULT, &resume_idle);
 }

@@ -1,9 +1,15 @@
 /* main.c: segue's command line: options, config, then the supervisor. */
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
+#include "control.h"
+#include "core.h"
+#include "launch.h"
 #include "listen.h"
 #include "log.h"
-#include "supervisor.h"
+#include "model.h"
+#include "notify.h"
+#include "sinks.h"
+#include "systemd.h"
 #include "util.h"
 
 #include <errno.h>
@@ -177,19 +183,21 @@ static char *starting_directory(void)
 	return cwd ? cwd : xstrdup("/");
 }
 
+static char control_path[256];
+
 static void pick_control_path(const struct config *c)
 {
 	const char *env = getenv("SEGUE_CONTROL");
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	if (c->control && *c->control)
-		snprintf(sv.control_path, sizeof(sv.control_path), "%s", c->control);
+		snprintf(control_path, sizeof(control_path), "%s", c->control);
 	else if (env && *env)
-		snprintf(sv.control_path, sizeof(sv.control_path), "%s", env);
+		snprintf(control_path, sizeof(control_path), "%s", env);
 	else if (geteuid() == 0 || !xdg || !*xdg)
-		snprintf(sv.control_path, sizeof(sv.control_path), "%s/segue/control.sock",
+		snprintf(control_path, sizeof(control_path), "%s/segue/control.sock",
 			 RUNSTATEDIR);
 	else
-		snprintf(sv.control_path, sizeof(sv.control_path), "%s/segue/control.sock", xdg);
+		snprintf(control_path, sizeof(control_path), "%s/segue/control.sock", xdg);
 }
 
 static struct config *load(struct options *o)
@@ -201,40 +209,67 @@ static struct config *load(struct options *o)
 	return config_load(o->config_file, &o->defs, stderr);
 }
 
+/* Runs the supervisor until it stops: 0 after a clean stop, 2 when it
+ * could not start (the control socket, a socket to bind). */
+static int run(struct config *config, const struct options *o, const char *directory)
+{
+	model_init(now_wall(), now_mono());
+	launch_init(control_path, directory);
+	systemd_start();
+	sinks_start();
+	char err[512];
+	int status = EXIT_RUNTIME;
+	bool pidfile = config->pidfile && *config->pidfile;
+	if (control_open(control_path, config->control_mode, config->control_group, err,
+			 sizeof(err)) < 0)
+		event_emit(LEVEL_ERROR, "stopped", NULL, "control socket: %s", err);
+	else if (notify_dir_open() < 0)
+		event_emit(LEVEL_ERROR, "stopped", NULL, "directory for notify sockets: %s",
+			   strerror(errno));
+	else if (core_start(config, o->config_file, &o->defs, err, sizeof(err)) < 0)
+		event_emit(LEVEL_ERROR, "stopped", NULL, "%s", err);
+	else if (pidfile && write_pidfile(config->pidfile, getpid()) < 0)
+		event_emit(LEVEL_ERROR, "stopped", NULL, "pidfile %s: %s", config->pidfile,
+			   strerror(errno));
+	else
+		status = 0;
+	if (status == 0)
+		ev_run(EV_DEFAULT, 0);
+	core_teardown();
+	control_close();
+	sinks_stop();
+	systemd_stop();
+	notify_dir_close();
+	launch_cleanup();
+	if (status == 0 && pidfile && unlink(config->pidfile) < 0)
+		syswarn("removing pidfile %s", config->pidfile);
+	if (status == 0)
+		event_emit(LEVEL_INFO, "stopped", NULL, "all workers are gone");
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {0};
 	parse_options(&o, argc, argv);
 	ensure_std_fds();
 	struct config *config = load(&o);
-	if (!config) {
-		strv_free(&o.listen);
-		return EXIT_USAGE;
-	}
-	if (o.test) {
+	int status = EXIT_USAGE;
+	if (config && o.test) {
 		printf("%s: configuration OK\n", o.config_file ? o.config_file : "command line");
-		config_unref(config);
-		strv_free(&o.listen);
-		return 0;
-	}
-	if (log_open(config->log_format, config->log_file) < 0) {
+		status = 0;
+	} else if (config && log_open(config->log_format, config->log_file) < 0) {
 		fprintf(stderr, "segue: log-file %s: %s\n", config->log_file, strerror(errno));
-		return EXIT_RUNTIME;
+		status = EXIT_RUNTIME;
+	} else if (config) {
+		pick_control_path(config);
+		listen_take_inherited();
+		char *directory = starting_directory();
+		status = run(config, &o, directory);
+		free(directory);
 	}
-	sv.config_file = o.config_file;
-	sv.defaults = o.defs;
-	sv.default_directory = starting_directory();
-	pick_control_path(config);
-	listen_take_inherited();
-	if (config->pidfile && *config->pidfile && write_pidfile(config->pidfile, getpid()) < 0)
-		sysdie(EXIT_RUNTIME, "pidfile %s", config->pidfile);
-	char *pidfile = xstrdup(config->pidfile ? config->pidfile : "");
-	int status = supervisor_run(config);
-	config_unref(config);
-	if (*pidfile && unlink(pidfile) < 0)
-		syswarn("removing pidfile %s", pidfile);
-	free(pidfile);
-	free(sv.default_directory);
+	if (config)
+		config_unref(config);
 	strv_free(&o.listen);
 	return status;
 }

@@ -1,14 +1,16 @@
-/* reload.c: starting a new generation, cutting over, and rolling back. */
+/* reload.c: the reload: requests coalesced by a small pure machine, and
+ * each reload a transaction that plans, then commits or aborts. */
 /* SPDX-License-Identifier: MIT */
 #include "reload.h"
+#include "hold.h"
 #include "log.h"
-#include "supervisor.h"
+#include "model.h"
 #include "util.h"
+#include "worker.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum reload_action reload_step(struct reload_machine *m, enum reload_input in)
 {
@@ -16,15 +18,12 @@ enum reload_action reload_step(struct reload_machine *m, enum reload_input in)
 	case RELOAD_STOPPED:
 		return RELOAD_IGNORED;
 	case RELOAD_IDLE:
-		if (in == RELOAD_STOP) {
+		if (in == RELOAD_STOP)
 			m->phase = RELOAD_STOPPED;
+		if (in != RELOAD_REQUEST)
 			return RELOAD_NOTHING;
-		}
-		if (in == RELOAD_REQUEST) {
-			m->phase = RELOAD_RUNNING;
-			return RELOAD_BEGIN;
-		}
-		return RELOAD_NOTHING;
+		m->phase = RELOAD_RUNNING;
+		return RELOAD_BEGIN;
 	case RELOAD_RUNNING:
 		if (in == RELOAD_STOP) {
 			m->phase = RELOAD_STOPPED;
@@ -46,33 +45,70 @@ enum reload_action reload_step(struct reload_machine *m, enum reload_input in)
 	return RELOAD_NOTHING;
 }
 
-/* --- the impure part ----------------------------------------------------- */
+int rolling_next(const struct rolling_view *v, int *drain, int *start)
+{
+	int n = 0, starting = 0;
+	for (int i = 0; i < v->next_slot && i < v->desired; i++) {
+		if (v->new_ready[i] && !v->taken[i])
+			drain[n++] = i;
+		if (v->new_starting[i])
+			starting++;
+	}
+	int room = v->max_surge - starting, left = v->desired - v->next_slot;
+	*start = room < 0 ? 0 : room < left ? room : left < 0 ? 0 : left;
+	return n;
+}
 
-static struct reload_machine machine;
-static unsigned seq_started; /* reloads begun so far; the running one's number */
+/* --- the impure part: one transaction at a time -------------------------- */
+
+/* A shared socket whose backlog or name the new config changes: applied
+ * only at commit. */
+struct socket_change {
+	struct held_socket *held;
+	const struct socket_conf *to;
+};
+
+struct transaction {
+	unsigned id;
+	bool rollback;
+	double started;
+	struct generation *gen;
+	size_t nchanges;
+	struct socket_change *changes;
+	/* rolling: per program of gen, new slots started and the old slots
+	 * taken over (drained for their replacement), by slot index */
+	int *next_slot;
+	bool **taken;
+	int *ntaken;
+};
 
 /* The release that served before the last deploy: its config and the
  * directories its programs were resolved to, for `rollback`. */
 struct release {
 	struct config *config;
-	size_t ndirs;
-	char **names; /* program names */
-	char **dirs;  /* resolved directories, NULL for none */
+	size_t n;
+	char **names;
+	char **dirs; /* NULL for none */
 };
+
+static struct reload_machine machine;
+static unsigned seq; /* reloads begun so far */
+static struct transaction *running;
 static struct release previous;
 static bool rollback_next; /* the next begin() starts `previous` */
+static struct reload_result last;
+static const char *config_file;
+static const struct config_defaults *defaults;
 
-static void begin(void);
-
-static void finished(void)
+void reload_init(const char *file, const struct config_defaults *defs)
 {
-	if (reload_step(&machine, RELOAD_FINISHED) == RELOAD_BEGIN)
-		begin();
+	config_file = file;
+	defaults = defs;
 }
 
 static void release_clear(struct release *r)
 {
-	for (size_t i = 0; i < r->ndirs; i++) {
+	for (size_t i = 0; i < r->n; i++) {
 		free(r->names[i]);
 		free(r->dirs[i]);
 	}
@@ -87,9 +123,9 @@ static void release_record(struct release *r, const struct generation *g)
 {
 	release_clear(r);
 	r->config = config_ref(g->config);
-	r->ndirs = g->nprograms;
-	r->names = xcalloc(g->nprograms, sizeof(char *));
-	r->dirs = xcalloc(g->nprograms, sizeof(char *));
+	r->n = g->nprograms;
+	r->names = xcalloc(g->nprograms + 1, sizeof(char *));
+	r->dirs = xcalloc(g->nprograms + 1, sizeof(char *));
 	for (size_t i = 0; i < g->nprograms; i++) {
 		r->names[i] = xstrdup(g->programs[i].conf->name);
 		r->dirs[i] = g->programs[i].directory ? xstrdup(g->programs[i].directory) : NULL;
@@ -100,38 +136,125 @@ static void release_record(struct release *r, const struct generation *g)
  * wherever the `current` symlink points now. */
 static void pin_directories(struct generation *g, const struct release *r)
 {
-	for (size_t i = 0; i < g->nprograms; i++) {
-		struct program_run *p = &g->programs[i];
-		for (size_t j = 0; j < r->ndirs; j++) {
-			if (r->dirs[j] && strcmp(r->names[j], p->conf->name) == 0) {
-				p->directory = xstrdup(r->dirs[j]);
-				p->pinned = true;
-			}
-		}
+	for (size_t i = 0; i < g->nprograms; i++)
+		for (size_t j = 0; j < r->n; j++)
+			if (r->dirs[j] && strcmp(r->names[j], g->programs[i].conf->name) == 0)
+				model_program_set_directory(&g->programs[i], r->dirs[j], true);
+}
+
+static json_t *reload_fields(unsigned id)
+{
+	return json_pack("{s:I}", "reload", (json_int_t)id);
+}
+
+/* --- ending a reload ----------------------------------------------------- */
+
+static void begin(void);
+
+static void transaction_free(struct transaction *t)
+{
+	for (size_t i = 0; t->gen && i < t->gen->nprograms; i++)
+		free(t->taken[i]);
+	free(t->taken);
+	free(t->ntaken);
+	free(t->next_slot);
+	free(t->changes);
+	free(t);
+}
+
+/* Records how reload `id` ended, before its event goes out: whoever
+ * waits for it reads the record. */
+static void record(unsigned id, enum reload_outcome outcome, unsigned gen, double started,
+		   const char *reason)
+{
+	memset(&last, 0, sizeof(last));
+	last.id = id;
+	last.outcome = outcome;
+	last.generation = gen;
+	last.duration_ms = (now_mono() - started) * 1000.0;
+	snprintf(last.reason, sizeof(last.reason), "%s", reason ? reason : "");
+	struct counters *k = model_counters();
+	if (outcome == RELOAD_SUCCEEDED) {
+		k->reloads_ok++;
+		k->last_reload_seconds = last.duration_ms / 1000.0;
+	} else {
+		k->reloads_failed++;
 	}
 }
 
-static json_t *reload_fields(void)
+/* The running transaction is over: a queued reload may begin. */
+static void finish(void)
 {
-	return json_pack("{s:I}", "reload", (json_int_t)seq_started);
+	transaction_free(running);
+	running = NULL;
+	if (reload_step(&machine, RELOAD_FINISHED) == RELOAD_BEGIN)
+		begin();
 }
 
-static void tell_systemd_done(void)
+static void retire(struct generation *old)
 {
-	char line[512];
-	supervisor_status_line(line, sizeof(line));
-	char *msg = xasprintf("READY=1\nSTATUS=%s", line);
-	supervisor_notify_systemd(msg);
-	free(msg);
+	model_generation_set_state(old, GEN_RETIRED);
+	json_t *f = json_pack("{s:I, s:I}", "generation", (json_int_t)old->number, "workers",
+			      (json_int_t)old->live);
+	event_emit(LEVEL_INFO, "drain_started", f, "draining generation %u", old->number);
+	worker_drain_generation(old);
 }
+
+static void commit(struct transaction *t)
+{
+	struct generation *g = t->gen, *old = model->serving;
+	for (size_t i = 0; i < t->nchanges; i++)
+		hold_apply(t->changes[i].held, t->changes[i].to);
+	model_generation_set_state(g, GEN_SERVING);
+	model_set_serving(g);
+	model_set_pending(NULL);
+	model_set_config(g->config);
+	record(t->id, RELOAD_SUCCEEDED, g->number, t->started, NULL);
+	json_t *f = reload_fields(t->id);
+	json_object_set_new(f, "generation", json_integer(g->number));
+	json_object_set_new(f, "duration_ms", json_integer((json_int_t)(last.duration_ms + 0.5)));
+	event_emit(LEVEL_INFO, "reload_succeeded", f, "generation %u serving after %.0f ms",
+		   g->number, last.duration_ms);
+	if (old) {
+		release_record(&previous, old);
+		retire(old);
+	}
+	finish();
+}
+
+/* Undoes exactly what the transaction did: its generation is drained (its
+ * new sockets close with it), the old slots it took over are given back
+ * (core refills them) and shared sockets were never changed. After a
+ * failed deploy the `current` symlink may name the bad release: the
+ * serving generation's workers stay in the directories they run in. */
+static void abort_reload(struct transaction *t, const char *reason)
+{
+	struct generation *g = t->gen;
+	model_generation_set_state(g, GEN_FAILED);
+	model_set_pending(NULL);
+	record(t->id, RELOAD_FAILED, g->number, t->started, reason);
+	json_t *f = reload_fields(t->id);
+	json_object_set_new(f, "generation", json_integer(g->number));
+	json_object_set_new(f, "reason", json_string(reason));
+	event_emit(LEVEL_ERROR, "reload_failed", f, "generation %u rolled back: %s", g->number,
+		   reason);
+	worker_drain_generation(g);
+	for (size_t i = 0; model->serving && i < model->serving->nprograms; i++) {
+		struct program_run *p = &model->serving->programs[i];
+		if (p->directory)
+			model_program_set_directory(p, p->directory, true);
+	}
+	finish();
+}
+
+/* --- beginning: the plan ------------------------------------------------- */
 
 static char *join_lines(const char *text)
 {
 	size_t len = strlen(text);
 	while (len > 0 && text[len - 1] == '\n')
 		len--;
-	char *out = xcalloc(1, len * 2 + 1);
-	char *o = out;
+	char *out = xcalloc(1, len * 2 + 1), *o = out;
 	for (size_t i = 0; i < len; i++) {
 		if (text[i] == '\n') {
 			*o++ = ';';
@@ -157,147 +280,229 @@ static void warn_start_only(const struct config *old, const struct config *c)
 }
 
 /* Reads the config again; in quick mode there is no file and the running
- * config serves again (a restart of the app onto new code). */
-static struct config *load_config(void)
+ * config serves again (a restart of the app onto new code). NULL with the
+ * problems, joined by "; ", in *why (malloc'd). */
+static struct config *load_config(char **why)
 {
-	if (!sv.config_file)
-		return config_ref(sv.config);
+	if (!config_file)
+		return config_ref(model->config);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *errors = open_memstream(&text, &len);
 	if (!errors)
 		abort();
-	struct config *c = config_load(sv.config_file, &sv.defaults, errors);
-	fclose(errors);
+	struct config *c = config_load(config_file, defaults, errors);
+	if (fclose(errors) != 0)
+		abort();
 	if (c)
-		warn_start_only(sv.config, c);
-	if (!c) {
-		/* one line for the log: problems are joined by "; " */
-		char *joined = join_lines(text);
-		free(text);
-		text = joined;
-		json_t *f = reload_fields();
-		json_object_set_new(f, "file", json_string(sv.config_file));
-		event_emit(LEVEL_ERROR, "config_rejected", f, "%s", text);
-		snprintf(sv.last_reload, sizeof(sv.last_reload), "config rejected: %s", text);
-	}
+		warn_start_only(model->config, c);
+	else
+		*why = join_lines(text);
 	free(text);
 	return c;
+}
+
+/* Holds every socket of c for the new generation; changes to shared ones
+ * are planned, not made. Returns the sockets, or NULL with err. */
+static struct held_socket **plan_sockets(struct transaction *t, struct config *c, char *err,
+					 size_t len)
+{
+	struct held_socket **held = xcalloc(c->nsockets + 1, sizeof(*held));
+	t->changes = xcalloc(c->nsockets + 1, sizeof(*t->changes));
+	for (size_t i = 0; i < c->nsockets; i++) {
+		const struct socket_conf *s = &c->sockets[i];
+		struct held_socket *shared = model_socket_find(&s->addr);
+		char why[256];
+		held[i] = hold_socket(s, c->fdstore, why, sizeof(why));
+		if (!held[i]) {
+			snprintf(err, len, "socket %s (%s): %s", s->name, s->listen, why);
+			while (i-- > 0)
+				hold_release(held[i]);
+			free(held);
+			return NULL;
+		}
+		if (shared && hold_differs(shared, s))
+			t->changes[t->nchanges++] = (struct socket_change){shared, s};
+	}
+	return held;
 }
 
 /* Workers per program: the new config's, unless it did not change the
  * program's `workers` and an operator scaled it since (TTIN/TTOU, scale). */
 static int desired_workers(const struct program_run *p)
 {
-	const struct program_run *old = generation_program(sv.serving, p->conf->name);
+	const struct program_run *old = model_program(model->serving, p->conf->name);
 	if (old && old->conf->workers == p->conf->workers)
 		return old->desired;
 	return p->conf->workers;
 }
 
-static void start_program(struct program_run *p)
+static void start_generation(struct transaction *t, struct config *c,
+			     struct held_socket **held, const struct release *from)
 {
-	int desired = desired_workers(p);
-	const struct program_run *old = generation_program(sv.serving, p->conf->name);
-	program_scale(p, desired);
-	if (p->conf->reload != RELOAD_ROLLING)
-		return;
-	if (!old) {
-		/* nothing to roll from: start every slot */
-		for (int i = 0; i < desired; i++)
-			worker_spawn(p, i);
-		p->next_slot = desired;
-		return;
-	}
-	for (; p->next_slot < desired && p->next_slot < p->conf->max_surge; p->next_slot++)
-		worker_spawn(p, p->next_slot);
+	struct generation *g = model_generation_new(c, held);
+	t->gen = g;
+	t->next_slot = xcalloc(g->nprograms + 1, sizeof(int));
+	t->ntaken = xcalloc(g->nprograms + 1, sizeof(int));
+	t->taken = xcalloc(g->nprograms + 1, sizeof(bool *));
+	if (from)
+		pin_directories(g, from);
+	for (size_t i = 0; i < g->nprograms; i++)
+		model_program_set_desired(&g->programs[i], desired_workers(&g->programs[i]));
+	model_set_pending(g);
 }
-
-static void fail(const char *reason);
-static void succeed(void);
 
 static void begin(void)
 {
-	seq_started++;
-	sv.reload_started = now_mono();
-	char *state = xasprintf("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
-				(unsigned long long)(now_mono() * 1e6));
-	supervisor_notify_systemd(state);
-	free(state);
-	bool rollback = rollback_next;
+	struct transaction *t = xcalloc(1, sizeof(*t));
+	t->id = ++seq;
+	t->started = now_mono();
+	t->rollback = rollback_next;
 	rollback_next = false;
-	struct release from = previous;
-	struct config *c = rollback ? config_ref(previous.config) : load_config();
+	running = t;
+	event_emit(LEVEL_INFO, "reload_started",
+		   json_pack("{s:I, s:b}", "reload", (json_int_t)t->id, "rollback", t->rollback),
+		   "%s", t->rollback ? "rolling back to the previous release" : "reading the config");
+	char *why = NULL, err[512];
+	struct config *c = t->rollback ? config_ref(previous.config) : load_config(&why);
 	if (!c) {
-		sv.reloads_failed++;
-		tell_systemd_done();
-		finished();
+		snprintf(err, sizeof(err), "config rejected: %s", why);
+		record(t->id, RELOAD_REJECTED, 0, t->started, err);
+		json_t *f = reload_fields(t->id);
+		json_object_set_new(f, "file", json_string(config_file));
+		event_emit(LEVEL_ERROR, "config_rejected", f, "%s", why);
+		free(why);
+		finish();
 		return;
 	}
-	char err[512];
-	struct generation *g = generation_new(c, err, sizeof(err));
-	config_unref(c);
-	if (!g) {
-		json_t *f = reload_fields();
+	struct held_socket **held = plan_sockets(t, c, err, sizeof(err));
+	if (!held) {
+		record(t->id, RELOAD_FAILED, 0, t->started, err);
+		json_t *f = reload_fields(t->id);
 		json_object_set_new(f, "reason", json_string(err));
 		event_emit(LEVEL_ERROR, "reload_failed", f, "%s", err);
-		snprintf(sv.last_reload, sizeof(sv.last_reload), "reload failed: %.400s", err);
-		sv.reloads_failed++;
-		tell_systemd_done();
-		finished();
+		config_unref(c);
+		finish();
 		return;
 	}
-	g->state = GEN_STARTING;
-	if (rollback)
-		pin_directories(g, &from);
-	sv.pending = g;
-	for (size_t i = 0; i < g->nprograms && sv.pending == g; i++)
-		start_program(&g->programs[i]);
-	if (sv.pending == g && generation_all_ready(g))
-		succeed();
+	start_generation(t, c, held, t->rollback ? &previous : NULL);
+	config_unref(c);
 }
 
-unsigned reload_request(const char *why)
+/* --- driving the running reload ------------------------------------------ */
+
+/* A new worker that failed (exit, timeout, cannot start, STOPPING=1)
+ * fails the reload: the reason its slot recorded, or NULL. */
+static const char *failure(const struct generation *g)
 {
-	json_t *f = json_pack("{s:s, s:I}", "source", why, "reload", (json_int_t)(seq_started + 1));
+	for (size_t i = 0; i < g->nprograms; i++)
+		for (int j = 0; j < g->programs[i].nslots; j++)
+			if (g->programs[i].slots[j]->failures > 0)
+				return g->programs[i].slots[j]->failure;
+	return NULL;
+}
+
+static void start_all(struct program_run *p)
+{
+	for (int i = 0; i < p->desired && worker_can_spawn(); i++)
+		if (p->slots[i]->spawns == 0)
+			worker_spawn(p, i);
+}
+
+static void take_over(struct transaction *t, struct program_run *p, struct program_run *old,
+		      int slot)
+{
+	if (!t->taken[p->index])
+		t->taken[p->index] = xcalloc(MODEL_MAX_WORKERS, sizeof(bool));
+	t->taken[p->index][slot] = true;
+	t->ntaken[p->index]++;
+	if (slot < old->nslots && old->slots[slot]->worker)
+		worker_event(old->slots[slot]->worker, WEV_DRAIN);
+}
+
+static void roll(struct transaction *t, struct program_run *p, struct program_run *old)
+{
+	int n = p->desired, drain[n + 1], start = 0;
+	bool ready[n + 1], starting[n + 1], none[n + 1];
+	memset(none, 0, sizeof(none));
+	for (int i = 0; i < n; i++) {
+		const struct worker *w = p->slots[i]->worker;
+		ready[i] = w && w->state == WORKER_READY;
+		starting[i] = w && w->state == WORKER_STARTING;
+	}
+	struct rolling_view v = {n, p->conf->max_surge, t->next_slot[p->index], ready, starting,
+				 t->taken[p->index] ? t->taken[p->index] : none};
+	if (v.next_slot > n) /* scaled down since */
+		v.next_slot = n;
+	int ndrain = rolling_next(&v, drain, &start);
+	for (int i = 0; i < ndrain; i++)
+		take_over(t, p, old, drain[i]);
+	for (; start > 0 && worker_can_spawn(); start--)
+		worker_spawn(p, t->next_slot[p->index]++);
+}
+
+void reload_settle(void)
+{
+	struct transaction *t = running;
+	if (!t || !t->gen)
+		return;
+	const char *why = failure(t->gen);
+	if (why) {
+		abort_reload(t, why);
+		return;
+	}
+	for (size_t i = 0; i < t->gen->nprograms; i++) {
+		struct program_run *p = &t->gen->programs[i];
+		struct program_run *old = model_program(model->serving, p->conf->name);
+		if (p->conf->reload == RELOAD_ROLLING && old)
+			roll(t, p, old);
+		else
+			start_all(p);
+	}
+	if (model_generation_ready(t->gen))
+		commit(t);
+}
+
+unsigned reload_request(const char *source)
+{
+	unsigned id = seq + 1; /* the one that begins now, or the queued one */
 	enum reload_action a = reload_step(&machine, RELOAD_REQUEST);
 	static const char *const what[] = {
 		[RELOAD_NOTHING] = "", [RELOAD_BEGIN] = "starting a new generation",
 		[RELOAD_QUEUED] = "queued after the running reload",
 		[RELOAD_IGNORED] = "coalesced with the queued reload",
 	};
+	if (machine.phase == RELOAD_STOPPED)
+		return 0;
+	json_t *f = json_pack("{s:s, s:I}", "source", source, "reload", (json_int_t)id);
 	event_emit(LEVEL_INFO, "reload_requested", f, "%s", what[a]);
-	unsigned seq = seq_started + 1;
 	if (a == RELOAD_BEGIN)
 		begin();
-	return a == RELOAD_IGNORED && machine.phase == RELOAD_STOPPED ? 0 : seq;
+	return id;
 }
 
-unsigned reload_rollback(const char *why, char *err, size_t len)
+unsigned reload_rollback(const char *source, char *err, size_t len)
 {
 	if (!previous.config) {
 		snprintf(err, len, "no previous generation to roll back to");
 		return 0;
 	}
 	if (machine.phase != RELOAD_IDLE) {
-		snprintf(err, len, machine.phase == RELOAD_STOPPED ? "segue is stopping"
-				   : "a reload is running: try again when it ends");
+		snprintf(err, len, machine.phase == RELOAD_STOPPED
+					   ? "segue is stopping"
+					   : "a reload is running: try again when it ends");
 		return 0;
 	}
 	rollback_next = true;
-	return reload_request(why);
-}
-
-void reload_forget(void)
-{
-	release_clear(&previous);
+	return reload_request(source);
 }
 
 void reload_stop(void)
 {
+	struct transaction *t = running;
 	reload_step(&machine, RELOAD_STOP);
-	if (sv.pending)
-		fail("segue is stopping");
+	if (t && t->gen)
+		abort_reload(t, "segue is stopping");
 }
 
 bool reload_running(void)
@@ -305,115 +510,24 @@ bool reload_running(void)
 	return machine.phase == RELOAD_RUNNING;
 }
 
-static void retire(struct generation *old)
+bool reload_holds_slot(const struct program_run *old, int slot)
 {
-	old->state = GEN_RETIRED;
-	json_t *f = json_pack("{s:I, s:I}", "generation", (json_int_t)old->number,
-			      "workers", (json_int_t)generation_live_workers(old));
-	event_emit(LEVEL_INFO, "drain_started", f, "draining generation %u", old->number);
-	generation_drain(old);
-	generation_maybe_free(old);
+	const struct transaction *t = running;
+	/* taken[] is indexed by the new generation's programs: match by name */
+	const struct program_run *p = t && t->gen ? model_program(t->gen, old->conf->name) : NULL;
+	return p && t->taken[p->index] && slot >= 0 && slot < MODEL_MAX_WORKERS &&
+	       t->taken[p->index][slot];
 }
 
-static void succeed(void)
+const struct reload_result *reload_last_result(void)
 {
-	struct generation *g = sv.pending, *old = sv.serving;
-	g->state = GEN_SERVING;
-	sv.serving = g;
-	sv.pending = NULL;
-	config_unref(sv.config);
-	sv.config = config_ref(g->config);
-	sv.reloads_ok++;
-	double ms = (now_mono() - sv.reload_started) * 1000.0;
-	sv.last_reload_seconds = ms / 1000.0;
-	json_t *f = reload_fields();
-	json_object_set_new(f, "generation", json_integer(g->number));
-	json_object_set_new(f, "duration_ms", json_integer((json_int_t)(ms + 0.5)));
-	event_emit(LEVEL_INFO, "reload_succeeded", f, "generation %u serving after %.0f ms",
-		   g->number, ms);
-	snprintf(sv.last_reload, sizeof(sv.last_reload), "generation %u deployed", g->number);
-	if (old) {
-		release_record(&previous, old);
-		retire(old);
-	}
-	tell_systemd_done();
-	finished();
+	return last.id ? &last : NULL;
 }
 
-/* After a failed deploy the `current` symlink may name the bad release:
- * the serving generation's workers, respawned after a crash or below, stay
- * in the directory they were started in. Rolling reloads drained old
- * workers as their replacements became ready: those slots get an
- * old-generation worker again. */
-static void restore_old_slots(const struct generation *failed)
+void reload_forget(void)
 {
-	for (size_t i = 0; sv.serving && i < sv.serving->nprograms; i++)
-		if (sv.serving->programs[i].directory)
-			sv.serving->programs[i].pinned = true;
-	for (size_t i = 0; sv.serving && i < failed->nprograms; i++) {
-		struct program_run *old = generation_program(sv.serving, failed->programs[i].conf->name);
-		for (int j = 0; old && j < old->desired; j++)
-			if (!old->slots[j]->worker && !ev_is_active(&old->slots[j]->restart))
-				worker_spawn(old, j);
-	}
-}
-
-static void fail(const char *reason)
-{
-	struct generation *g = sv.pending;
-	g->state = GEN_FAILED;
-	sv.pending = NULL;
-	sv.reloads_failed++;
-	json_t *f = reload_fields();
-	json_object_set_new(f, "generation", json_integer(g->number));
-	json_object_set_new(f, "reason", json_string(reason));
-	event_emit(LEVEL_ERROR, "reload_failed", f, "generation %u rolled back: %s", g->number,
-		   reason);
-	snprintf(sv.last_reload, sizeof(sv.last_reload), "generation %u rolled back: %.400s",
-		 g->number, reason);
-	generation_drain(g);
-	restore_old_slots(g);
-	generation_maybe_free(g);
-	tell_systemd_done();
-	finished();
-}
-
-static void roll_on(struct worker *w)
-{
-	struct program_run *p = w->prog;
-	struct program_run *old = generation_program(sv.serving, p->conf->name);
-	if (!old)
-		return;
-	if (w->slot < old->nslots && old->slots[w->slot]->worker) {
-		ev_timer_stop(sv.loop, &old->slots[w->slot]->restart);
-		worker_drain(old->slots[w->slot]->worker);
-	}
-	if (p->next_slot < p->desired) {
-		worker_spawn(p, p->next_slot);
-		p->next_slot++;
-	}
-}
-
-void reload_worker_ready(struct worker *w)
-{
-	struct generation *g = w->prog->gen;
-	if (g == sv.serving && !sv.ever_ready && generation_all_ready(g)) {
-		sv.ever_ready = true;
-		tell_systemd_done();
-	}
-	if (g != sv.pending)
-		return;
-	if (w->prog->conf->reload == RELOAD_ROLLING)
-		roll_on(w);
-	if (sv.pending == g && generation_all_ready(g))
-		succeed();
-}
-
-void reload_worker_failed(struct worker *w, const char *reason)
-{
-	if (w->prog->gen != sv.pending)
-		return;
-	char why[512];
-	snprintf(why, sizeof(why), "%s: %s", w->prog->conf->name, reason);
-	fail(why);
+	release_clear(&previous);
+	if (running)
+		transaction_free(running);
+	running = NULL;
 }

@@ -1,9 +1,14 @@
-/* reload.h: the reload state machine: which reload runs, which waits. */
+/* reload.h: the reload: requests coalesced by a small pure machine, and
+ * each reload a transaction that plans, then commits or aborts. */
 /* SPDX-License-Identifier: MIT */
 #ifndef SEGUE_RELOAD_H
 #define SEGUE_RELOAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "model.h"
 
 /* The pure part, kept apart so that it can be tested without processes.
  * Requests that arrive while a reload runs are coalesced: at most one more
@@ -20,5 +25,65 @@ struct reload_machine {
 /* Feeds one input; returns what the caller must do. RELOAD_BEGIN after
  * RELOAD_FINISHED means the queued reload starts now. */
 enum reload_action reload_step(struct reload_machine *m, enum reload_input in);
+
+/* A rolling reload's next moves for one program, decided without
+ * processes. In: for each new slot below `desired`, whether it was
+ * started and whether its worker is starting or ready; which old slots
+ * were already taken over. Out: the old slots to drain now (their
+ * replacement is ready) and how many new slots to start. */
+struct rolling_view {
+	int desired;
+	int max_surge;
+	int next_slot;           /* new slots started so far: 0 .. next_slot-1 */
+	const bool *new_ready;   /* [desired] */
+	const bool *new_starting;
+	const bool *taken;       /* [desired]: old slot already drained for it */
+};
+/* Writes the old slots to drain to drain[] (room for desired) and
+ * returns their count; *start gets how many new slots to start. */
+int rolling_next(const struct rolling_view *v, int *drain, int *start);
+
+/* How a reload ended. */
+enum reload_outcome { RELOAD_SUCCEEDED = 1, RELOAD_FAILED, RELOAD_REJECTED };
+
+struct reload_result {
+	unsigned id; /* the reload's number (events carry it as "reload") */
+	enum reload_outcome outcome;
+	unsigned generation; /* the new one; 0 when none was started */
+	char release[256];
+	char reason[512];    /* why it failed or was rejected */
+	double duration_ms;
+};
+
+/* The config file to read at each reload (NULL in quick mode: the running
+ * config serves again) and the command line's defaults. */
+void reload_init(const char *config_file, const struct config_defaults *defs);
+
+/* Returns the number of the reload that will serve this request, or 0 when
+ * segue is stopping. */
+unsigned reload_request(const char *source);
+
+/* Starts the previous release again; 0 with a message when it cannot. */
+unsigned reload_rollback(const char *source, char *err, size_t len);
+
+/* Drives the running reload after any change: starts its workers (within
+ * the spawn budget), drains old slots their replacements took over,
+ * commits when every new worker is ready, aborts when one failed. */
+void reload_settle(void);
+
+/* segue is stopping: the running reload is aborted, none follows. */
+void reload_stop(void);
+
+bool reload_running(void);
+
+/* The old generation's slot was drained for a replacement by the running
+ * rolling reload: nobody else may fill it (an abort gives it back). */
+bool reload_holds_slot(const struct program_run *old, int slot);
+
+/* The result of the newest reload that ended, or NULL. */
+const struct reload_result *reload_last_result(void);
+
+/* Frees what is kept for rollback (at exit). */
+void reload_forget(void);
 
 #endif

@@ -4,7 +4,8 @@
 #include "sinks.h"
 #include "log.h"
 #include "spawn.h"
-#include "supervisor.h"
+#include "model.h"
+#include "env.h"
 #include "util.h"
 
 #include <errno.h>
@@ -14,8 +15,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static pid_t hooks[SINKS_MAX_HOOKS];
 static int statsd_fd = -1;
@@ -67,8 +66,7 @@ static void run_hook(const char *hook, const char *name, json_t *event)
 	}
 	char gen[32], prog[32], msg[32];
 	struct strv env = {0};
-	for (char **e = environ; *e; e++)
-		strv_push(&env, xstrdup(*e));
+	env_base(&env, NULL, 0);
 	strv_push(&env, xasprintf("SEGUE_EVENT=%s", name));
 	strv_push(&env, xasprintf("SEGUE_PROGRAM=%s", field(event, "program", prog, sizeof(prog))));
 	strv_push(&env, xasprintf("SEGUE_GENERATION=%s",
@@ -172,7 +170,7 @@ static void send_statsd(const char *target, const char *name, json_t *event)
 
 static void on_event(const char *name, json_t *event, void *data)
 {
-	const struct config *c = sv.config;
+	const struct config *c = model->config;
 	if (!c || !wanted(name, event))
 		return;
 	if (c->hook && *c->hook)

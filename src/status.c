@@ -3,7 +3,7 @@
 #include "status.h"
 #include "log.h"
 #include "reload.h"
-#include "supervisor.h"
+#include "model.h"
 #include "util.h"
 
 #include <netinet/in.h>
@@ -28,7 +28,7 @@ static json_t *worker_json(const struct worker *w)
 static json_t *sockets_json(void)
 {
 	json_t *a = json_array();
-	for (const struct held_socket *h = sv.sockets; h; h = h->next)
+	for (const struct held_socket *h = model->sockets; h; h = h->next)
 		json_array_append_new(a, json_pack("{s:s, s:s, s:i}", "name", h->conf.name,
 						   "listen", h->conf.listen, "fd", h->fd));
 	return a;
@@ -37,9 +37,9 @@ static json_t *sockets_json(void)
 /* The newest generation that runs a program of this name. */
 static const struct program_run *newest_program(const char *name)
 {
-	const struct program_run *p = generation_program(sv.serving, name);
-	for (const struct generation *g = sv.generations; !p && g; g = g->next)
-		p = generation_program(g, name);
+	const struct program_run *p = model_program(model->serving, name);
+	for (const struct generation *g = model->generations; !p && g; g = g->next)
+		p = model_program(g, name);
 	return p;
 }
 
@@ -47,11 +47,11 @@ static json_t *program_json(const char *name)
 {
 	const struct program_run *p = newest_program(name);
 	json_t *workers = json_array();
-	for (const struct worker *w = sv.workers; w; w = w->next_in_all)
+	for (const struct worker *w = model->workers; w; w = w->next)
 		if (strcmp(w->prog->conf->name, name) == 0)
 			json_array_append_new(workers, worker_json(w));
 	return json_pack("{s:s, s:i, s:i, s:I, s:s?, s:o}", "name", name, "desired", p->desired,
-			 "ready", program_ready_count(p), "generation",
+			 "ready", model_program_ready(p), "generation",
 			 (json_int_t)p->gen->number, "directory", p->directory, "workers",
 			 workers);
 }
@@ -73,10 +73,10 @@ static json_t *programs_json(void)
 	json_t *a = json_array();
 	const struct generation *order[16];
 	size_t n = 0;
-	if (sv.serving)
-		order[n++] = sv.serving;
-	for (const struct generation *g = sv.generations; g && n < ARRAY_SIZE(order); g = g->next)
-		if (g != sv.serving)
+	if (model->serving)
+		order[n++] = model->serving;
+	for (const struct generation *g = model->generations; g && n < ARRAY_SIZE(order); g = g->next)
+		if (g != model->serving)
 			order[n++] = g;
 	for (size_t k = 0; k < n; k++) {
 		for (size_t i = 0; i < order[k]->nprograms; i++) {
@@ -88,31 +88,41 @@ static json_t *programs_json(void)
 	return a;
 }
 
+static json_t *last_reload_json(void)
+{
+	const struct reload_result *r = reload_last_result();
+	if (!r)
+		return json_string("");
+	if (r->outcome == RELOAD_SUCCEEDED)
+		return json_sprintf("generation %u deployed", r->generation);
+	return json_string(r->reason);
+}
+
 json_t *status_json(void)
 {
-	return json_pack("{s:b, s:i, s:s, s:f, s:I, s:b, s:o, s:o, s:s}", "ok", 1, "pid",
+	return json_pack("{s:b, s:i, s:s, s:f, s:I, s:b, s:o, s:o, s:o}", "ok", 1, "pid",
 			 (int)getpid(), "version", PACKAGE_VERSION, "uptime_s",
-			 now_mono() - sv.started_mono, "generation",
-			 (json_int_t)(sv.serving ? sv.serving->number : 0), "reloading",
+			 now_mono() - model->started_mono, "generation",
+			 (json_int_t)(model->serving ? model->serving->number : 0), "reloading",
 			 reload_running(), "sockets", sockets_json(), "programs",
-			 programs_json(), "last_reload", sv.last_reload);
+			 programs_json(), "last_reload", last_reload_json());
 }
 
 json_t *health_json(void)
 {
 	json_t *problems = json_array();
-	for (size_t i = 0; sv.serving && i < sv.serving->nprograms; i++) {
-		const struct program_run *p = &sv.serving->programs[i];
-		int ready = program_ready_count(p);
+	for (size_t i = 0; model->serving && i < model->serving->nprograms; i++) {
+		const struct program_run *p = &model->serving->programs[i];
+		int ready = model_program_ready(p);
 		if (ready < p->desired)
 			json_array_append_new(problems, json_sprintf("%s: %d of %d workers ready",
 								     p->conf->name, ready, p->desired));
 		for (int j = 0; j < p->desired; j++)
-			if (slot_in_crash_loop(p->slots[j]))
+			if (model_slot_in_crash_loop(p->slots[j]))
 				json_array_append_new(problems, json_sprintf("%s: crash loop in slot %d",
 									     p->conf->name, j));
 	}
-	if (!sv.serving)
+	if (!model->serving)
 		json_array_append_new(problems, json_string("no generation is serving"));
 	if (json_array_size(problems) == 0) {
 		json_decref(problems);
@@ -131,12 +141,13 @@ static void metric_header(FILE *f, const char *name, const char *type, const cha
 static void worker_metrics(FILE *f)
 {
 	metric_header(f, "segue_workers", "gauge", "Workers by program, generation and state.");
-	for (const struct generation *g = sv.generations; g; g = g->next) {
+	for (const struct generation *g = model->generations; g; g = g->next) {
 		for (size_t i = 0; i < g->nprograms; i++) {
 			int count[3] = {0};
-			for (const struct worker *w = sv.workers; w; w = w->next_in_all)
+			for (const struct worker *w = model->workers; w; w = w->next)
 				if (w->prog == &g->programs[i])
-					count[w->state]++;
+					count[w->state == WORKER_LINGERING ? WORKER_DRAINING
+									   : w->state]++;
 			for (int s = 0; s < 3; s++)
 				fprintf(f, "segue_workers{program=\"%s\",generation=\"%u\",state=\"%s\"} %d\n",
 					g->programs[i].conf->name, g->number,
@@ -144,9 +155,9 @@ static void worker_metrics(FILE *f)
 		}
 	}
 	metric_header(f, "segue_workers_desired", "gauge", "Workers wanted per program.");
-	for (size_t i = 0; sv.serving && i < sv.serving->nprograms; i++)
+	for (size_t i = 0; model->serving && i < model->serving->nprograms; i++)
 		fprintf(f, "segue_workers_desired{program=\"%s\"} %d\n",
-			sv.serving->programs[i].conf->name, sv.serving->programs[i].desired);
+			model->serving->programs[i].conf->name, model->serving->programs[i].desired);
 }
 
 /* The accept queue of a listening TCP socket, from TCP_INFO: tcpi_unacked
@@ -163,13 +174,13 @@ static void socket_metrics(FILE *f)
 	struct tcp_info ti;
 	metric_header(f, "segue_socket_accept_queue", "gauge",
 		      "Connections waiting in a held socket's accept queue.");
-	for (const struct held_socket *h = sv.sockets; h; h = h->next)
+	for (const struct held_socket *h = model->sockets; h; h = h->next)
 		if (accept_queue(h, &ti))
 			fprintf(f, "segue_socket_accept_queue{socket=\"%s\"} %u\n", h->conf.name,
 				ti.tcpi_unacked);
 	metric_header(f, "segue_socket_accept_queue_limit", "gauge",
 		      "The accept queue's limit (backlog) of a held socket.");
-	for (const struct held_socket *h = sv.sockets; h; h = h->next)
+	for (const struct held_socket *h = model->sockets; h; h = h->next)
 		if (accept_queue(h, &ti))
 			fprintf(f, "segue_socket_accept_queue_limit{socket=\"%s\"} %u\n",
 				h->conf.name, ti.tcpi_sacked);
@@ -185,22 +196,22 @@ char *metrics_text(void)
 	metric_header(f, "segue_up", "gauge", "1 while segue runs.");
 	fprintf(f, "segue_up 1\n");
 	metric_header(f, "segue_uptime_seconds", "gauge", "Seconds since segue started.");
-	fprintf(f, "segue_uptime_seconds %.3f\n", now_mono() - sv.started_mono);
+	fprintf(f, "segue_uptime_seconds %.3f\n", now_mono() - model->started_mono);
 	metric_header(f, "segue_generation", "gauge", "The generation serving now.");
-	fprintf(f, "segue_generation %u\n", sv.serving ? sv.serving->number : 0);
+	fprintf(f, "segue_generation %u\n", model->serving ? model->serving->number : 0);
 	metric_header(f, "segue_reloading", "gauge", "1 while a reload runs.");
 	fprintf(f, "segue_reloading %d\n", reload_running() ? 1 : 0);
 	metric_header(f, "segue_reloads_total", "counter", "Reloads by result.");
-	fprintf(f, "segue_reloads_total{result=\"succeeded\"} %u\n", sv.reloads_ok);
-	fprintf(f, "segue_reloads_total{result=\"failed\"} %u\n", sv.reloads_failed);
+	fprintf(f, "segue_reloads_total{result=\"succeeded\"} %u\n", model->counters.reloads_ok);
+	fprintf(f, "segue_reloads_total{result=\"failed\"} %u\n", model->counters.reloads_failed);
 	metric_header(f, "segue_reload_duration_seconds", "gauge",
 		      "How long the last successful reload took.");
-	fprintf(f, "segue_reload_duration_seconds %.3f\n", sv.last_reload_seconds);
+	fprintf(f, "segue_reload_duration_seconds %.3f\n", model->counters.last_reload_seconds);
 	metric_header(f, "segue_worker_restarts_total", "counter",
 		      "Workers restarted after they exited unasked.");
-	fprintf(f, "segue_worker_restarts_total %u\n", sv.worker_restarts);
+	fprintf(f, "segue_worker_restarts_total %u\n", model->counters.worker_restarts);
 	metric_header(f, "segue_crash_loops_total", "counter", "Crash loops detected.");
-	fprintf(f, "segue_crash_loops_total %u\n", sv.crash_loops);
+	fprintf(f, "segue_crash_loops_total %u\n", model->counters.crash_loops);
 	worker_metrics(f);
 	socket_metrics(f);
 	fclose(f);

@@ -206,13 +206,13 @@ static void test_stop(void)
  *   before has a reload that began after it;
  * - at most one reload begins per finish, and none after stop.
  */
-struct model {
+struct oracle {
 	bool running;    /* a reload runs */
 	bool unserved;   /* a request came after the running reload began */
 	bool stopped;
 };
 
-static const char *check_step(struct model *o, enum reload_input in, enum reload_action a)
+static const char *check_step(struct oracle *o, enum reload_input in, enum reload_action a)
 {
 	if (o->stopped)
 		return a == RELOAD_IGNORED ? NULL : "after stop, not ignored";
@@ -257,7 +257,7 @@ static const char *check_step(struct model *o, enum reload_input in, enum reload
 	return "bad input";
 }
 
-static bool state_agrees(const struct model *o, const struct reload_machine *m)
+static bool state_agrees(const struct oracle *o, const struct reload_machine *m)
 {
 	if (o->stopped)
 		return m->phase == RELOAD_STOPPED && !m->queued;
@@ -277,7 +277,7 @@ static void test_sequences(int maxlen)
 			total *= 3;
 		for (long code = 0; code < total; code++) {
 			struct reload_machine m = { 0 };
-			struct model o = { 0 };
+			struct oracle o = { 0 };
 			const char *why = NULL;
 			long c = code;
 			int i;

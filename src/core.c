@@ -1,0 +1,344 @@
+/* core.c: the supervisor's commands, signals and children, its start and
+ * stop, and settle: the one step that brings the model in line. */
+/* SPDX-License-Identifier: MIT */
+#include "core.h"
+#include "hold.h"
+#include "listen.h"
+#include "log.h"
+#include "model.h"
+#include "reload.h"
+#include "sinks.h"
+#include "util.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+/* Workers spawned in one pass of the loop at most: each is a fork and an
+ * exec of /bin/sh, and the control socket must not wait for 1,000. */
+#define SPAWNS_PER_PASS 32
+
+static ev_signal signals[7];
+static ev_child children;
+static ev_prepare grant;  /* a new spawn budget for each pass */
+static ev_idle spawn_more; /* only while spawns wait for budget */
+static bool settling, unsettled;
+
+/* --- settle -------------------------------------------------------------- */
+
+static void restart_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	core_settle();
+}
+
+static void arm_restart(struct slot *s, double now)
+{
+	if (ev_is_active(&s->restart))
+		return;
+	ev_timer_init(&s->restart, restart_cb, s->restart_due - now, 0);
+	ev_timer_start(EV_DEFAULT, &s->restart);
+}
+
+/* Slots above `desired` are emptied; with `fill`, the empty ones below
+ * get a worker, after their restart delay when the last one failed. */
+static void settle_program(struct program_run *p, bool fill)
+{
+	double now = now_mono();
+	for (int i = 0; i < p->nslots; i++) {
+		struct slot *s = p->slots[i];
+		if (i >= p->desired) {
+			if (s->worker)
+				worker_event(s->worker, WEV_DRAIN);
+			continue;
+		}
+		if (!fill || s->worker || reload_holds_slot(p, i))
+			continue;
+		if (s->restart_due > now)
+			arm_restart(s, now);
+		else if (worker_can_spawn())
+			worker_spawn(p, i);
+	}
+}
+
+static void settle_generation(struct generation *g, bool fill)
+{
+	for (size_t i = 0; g && i < g->nprograms; i++)
+		settle_program(&g->programs[i], fill);
+}
+
+static void stop_slot_timers(struct generation *g)
+{
+	for (size_t i = 0; i < g->nprograms; i++)
+		for (int j = 0; j < g->programs[i].nslots; j++)
+			ev_timer_stop(EV_DEFAULT, &g->programs[i].slots[j]->restart);
+}
+
+/* A generation that neither serves nor is pending goes once its last
+ * worker is gone; its sockets close when no generation holds them. */
+static void free_drained(void)
+{
+	struct generation *g = model->generations;
+	while (g) {
+		if (g == model->serving || g == model->pending || g->live > 0) {
+			g = g->next;
+			continue;
+		}
+		if (g->state == GEN_RETIRED)
+			event_emit(LEVEL_INFO, "drain_finished",
+				   json_pack("{s:I}", "generation", (json_int_t)g->number),
+				   "generation %u has no workers left", g->number);
+		stop_slot_timers(g);
+		model_generation_free(g, hold_release);
+		g = model->generations; /* the list changed */
+	}
+}
+
+static void settle_pass(void)
+{
+	reload_settle();
+	settle_generation(model->serving, !model->stopping);
+	settle_generation(model->pending, false);
+	free_drained();
+}
+
+void core_settle(void)
+{
+	if (settling) {
+		unsettled = true;
+		return;
+	}
+	settling = true;
+	/* Each pass may change what the next one sees (a commit retires a
+	 * generation, an abort gives slots back): until nothing changes. */
+	for (int i = 0; i < 64; i++) {
+		unsigned version = model->version;
+		unsettled = false;
+		settle_pass();
+		if (model->version == version && !unsettled)
+			break;
+	}
+	settling = false;
+	if (model->stopping && model->nworkers == 0)
+		ev_break(EV_DEFAULT, EVBREAK_ALL);
+	if (!worker_can_spawn())
+		ev_idle_start(EV_DEFAULT, &spawn_more);
+}
+
+static void grant_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	worker_grant_spawns(SPAWNS_PER_PASS);
+}
+
+static void spawn_more_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	ev_idle_stop(loop, w);
+	core_settle();
+}
+
+/* --- commands ------------------------------------------------------------ */
+
+unsigned core_reload(const char *source)
+{
+	unsigned id = reload_request(source);
+	core_settle();
+	return id;
+}
+
+unsigned core_rollback(const char *source, char *err, size_t len)
+{
+	unsigned id = reload_rollback(source, err, len);
+	core_settle();
+	return id;
+}
+
+static void set_desired(const char *name, int workers, const char *source)
+{
+	/* The reload under way starts the new generation with as many. */
+	model_program_set_desired(model_program(model->serving, name), workers);
+	struct program_run *pending = model_program(model->pending, name);
+	if (pending)
+		model_program_set_desired(pending, workers);
+	event_emit(LEVEL_INFO, "scaled",
+		   json_pack("{s:s, s:i, s:s}", "program", name, "desired", workers, "source",
+			     source),
+		   "%s: %d workers wanted", source, workers);
+}
+
+int core_scale(const char *program, int workers, const char *source, char *err, size_t len)
+{
+	if (!model_program(model->serving, program)) {
+		snprintf(err, len, "no program \"%s\"", program);
+		return -1;
+	}
+	if (workers < 0 || workers > MODEL_MAX_WORKERS) {
+		snprintf(err, len, "workers must be from 0 to %d", MODEL_MAX_WORKERS);
+		return -1;
+	}
+	set_desired(program, workers, source);
+	core_settle();
+	return 0;
+}
+
+/* TTIN: one more for every program. TTOU: one fewer, but not the last
+ * one (a signal sent twice must not take the service down); a program
+ * scaled to 0 stays at 0. */
+void core_scale_all(int delta, const char *source)
+{
+	const struct generation *g = model->serving;
+	for (size_t i = 0; g && i < g->nprograms; i++) {
+		int n = g->programs[i].desired;
+		int to = delta > 0 ? n + 1 : n > 1 ? n - 1 : n;
+		set_desired(g->programs[i].conf->name, to > MODEL_MAX_WORKERS ? n : to, source);
+	}
+	core_settle();
+}
+
+int core_signal(const char *program, int sig, char *err, size_t len)
+{
+	const struct program_run *p = model_program(model->serving, program);
+	if (!p) {
+		snprintf(err, len, "no program \"%s\"", program);
+		return -1;
+	}
+	int n = 0;
+	for (const struct worker *w = model->workers; w; w = w->next)
+		if (w->prog == p && w->pid > 0 && kill(-w->pid, sig) == 0)
+			n++;
+	return n;
+}
+
+void core_stop(bool now)
+{
+	if (now) {
+		event_emit(LEVEL_WARN, "stopping", NULL, "second stop request: killing every worker");
+		for (struct worker *w = model->workers; w; w = w->next)
+			worker_event(w, WEV_KILL);
+		ev_break(EV_DEFAULT, EVBREAK_ALL);
+		return;
+	}
+	model_set_stopping();
+	event_emit(LEVEL_INFO, "stopping", NULL, "draining every worker");
+	reload_stop();
+	for (const struct generation *g = model->generations; g; g = g->next)
+		worker_drain_generation(g);
+	core_settle();
+}
+
+/* --- signals and children ------------------------------------------------ */
+
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	switch (w->signum) {
+	case SIGHUP:
+		core_reload("SIGHUP");
+		break;
+	case SIGTERM:
+	case SIGINT:
+		core_stop(model->stopping);
+		break;
+	case SIGUSR1:
+		if (log_reopen() < 0)
+			syswarn("reopening the log file");
+		break;
+	case SIGUSR2:
+		warn("SIGUSR2 (upgrade) is not supported yet: ignored");
+		break;
+	case SIGTTIN:
+	case SIGTTOU:
+		core_scale_all(w->signum == SIGTTIN ? +1 : -1,
+			       w->signum == SIGTTIN ? "SIGTTIN" : "SIGTTOU");
+		break;
+	}
+}
+
+static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	if (!sinks_child_exited(w->rpid, w->rstatus) && !worker_reaped(w->rpid, w->rstatus))
+		/* an orphan of some worker, reaped as the subreaper */
+		worker_check_lingering();
+	core_settle();
+}
+
+static void watch(void)
+{
+	static const int nums[] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU};
+	for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
+		ev_signal_init(&signals[i], signal_cb, nums[i]);
+		ev_signal_start(EV_DEFAULT, &signals[i]);
+	}
+	ev_child_init(&children, child_cb, 0, 0);
+	ev_child_start(EV_DEFAULT, &children);
+	ev_prepare_init(&grant, grant_cb);
+	ev_prepare_start(EV_DEFAULT, &grant);
+	ev_idle_init(&spawn_more, spawn_more_cb);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		syswarn("ignoring SIGPIPE");
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		syswarn("cannot become a child subreaper: orphans go to init");
+}
+
+/* --- start and teardown -------------------------------------------------- */
+
+static struct held_socket **hold_all(struct config *c, char *err, size_t len)
+{
+	struct held_socket **held = xcalloc(c->nsockets + 1, sizeof(*held));
+	for (size_t i = 0; i < c->nsockets; i++) {
+		char why[256];
+		held[i] = hold_socket(&c->sockets[i], c->fdstore, why, sizeof(why));
+		if (!held[i]) {
+			snprintf(err, len, "socket %s (%s): %s", c->sockets[i].name,
+				 c->sockets[i].listen, why);
+			while (i-- > 0)
+				hold_release(held[i]);
+			free(held);
+			return NULL;
+		}
+	}
+	return held;
+}
+
+int core_start(struct config *config, const char *config_file,
+	       const struct config_defaults *defs, char *err, size_t len)
+{
+	watch();
+	reload_init(config_file, defs);
+	worker_init(core_settle);
+	model_set_config(config);
+	struct held_socket **held = hold_all(config, err, len);
+	listen_close_unclaimed(config->fdstore ? hold_unstore : NULL);
+	if (!held)
+		return -1;
+	struct generation *g = model_generation_new(config, held);
+	model_generation_set_state(g, GEN_SERVING);
+	model_set_serving(g);
+	for (size_t i = 0; i < g->nprograms; i++)
+		model_program_set_desired(&g->programs[i], g->programs[i].conf->workers);
+	event_emit(LEVEL_INFO, "started",
+		   json_pack("{s:i, s:I}", "pid", (int)getpid(), "generation",
+			     (json_int_t)g->number),
+		   "segue %s", PACKAGE_VERSION);
+	worker_grant_spawns(SPAWNS_PER_PASS);
+	core_settle();
+	return 0;
+}
+
+void core_teardown(void)
+{
+	hold_keep_stored();
+	while (model->workers)
+		worker_forget(model->workers);
+	model_set_serving(NULL);
+	model_set_pending(NULL);
+	free_drained();
+	model_set_config(NULL);
+	reload_forget();
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		ev_signal_stop(EV_DEFAULT, &signals[i]);
+	ev_child_stop(EV_DEFAULT, &children);
+	ev_prepare_stop(EV_DEFAULT, &grant);
+	ev_idle_stop(EV_DEFAULT, &spawn_more);
+}

@@ -1,0 +1,123 @@
+/* hold.c: the listening sockets segue holds: bind or reuse, systemd's fd
+ * store, changes at a reload's commit, close when unused. */
+/* SPDX-License-Identifier: MIT */
+#include "hold.h"
+#include "listen.h"
+#include "log.h"
+#include "sd.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool keep_stored;
+
+void hold_unstore(const char *name)
+{
+	char *state = xasprintf("FDSTOREREMOVE=1\nFDNAME=%s", name);
+	if (sd_send_notify(state) < 0)
+		syswarn("socket %s: removing it from systemd's fd store", name);
+	free(state);
+}
+
+static void store(const char *name, int fd)
+{
+	char *state = xasprintf("FDSTORE=1\nFDNAME=%s", name);
+	if (sd_send_notify_fd(state, fd) < 0)
+		syswarn("socket %s: handing it to systemd's fd store", name);
+	free(state);
+}
+
+/* With the fd store, a socket that systemd kept for an earlier segue is
+ * taken back by name, as long as it is still bound where the config says. */
+static int take_stored(const struct socket_conf *s)
+{
+	if (s->addr.kind == ADDR_SYSTEMD)
+		return -1;
+	int fd = listen_claim_inherited(s->name);
+	if (fd >= 0 && !listen_matches(fd, &s->addr)) {
+		warn("socket %s: the stored socket is not bound to %s any more: binding anew",
+		     s->name, s->listen);
+		if (close(fd) < 0)
+			syswarn("socket %s: closing the stale stored socket", s->name);
+		hold_unstore(s->name);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void announce(const struct socket_conf *s, int fd, bool inherited)
+{
+	char bound[300];
+	listen_describe(fd, bound, sizeof(bound));
+	json_t *f = json_pack("{s:s, s:s, s:s, s:i, s:b}", "socket", s->name, "listen",
+			      s->listen, "address", bound, "fd", fd, "inherited",
+			      inherited || s->addr.kind == ADDR_SYSTEMD);
+	event_emit(LEVEL_INFO, "socket_bound", f, "%s %s",
+		   inherited ? "reusing the socket systemd stored for"
+		   : s->addr.kind == ADDR_SYSTEMD ? "holding the socket systemd passed for"
+						  : "holding",
+		   bound);
+}
+
+struct held_socket *hold_socket(const struct socket_conf *s, bool fdstore, char *err,
+				size_t len)
+{
+	struct held_socket *h = model_socket_find(&s->addr);
+	if (h) {
+		model_socket_ref(h);
+		return h;
+	}
+	int fd = fdstore ? take_stored(s) : -1;
+	bool inherited = fd >= 0;
+	if (fd < 0 && (fd = listen_open(s, err, len)) < 0)
+		return NULL;
+	bool stored = fdstore && s->addr.kind != ADDR_SYSTEMD;
+	h = model_socket_add(s, fd, stored);
+	if (stored && !inherited)
+		store(s->name, fd);
+	announce(s, fd, inherited);
+	return h;
+}
+
+void hold_release(struct held_socket *h)
+{
+	if (!model_socket_unref(h))
+		return;
+	json_t *f = json_pack("{s:s, s:s}", "socket", h->conf.name, "listen", h->conf.listen);
+	event_emit(LEVEL_INFO, "socket_closed", f, "no generation uses %s any more",
+		   h->conf.listen);
+	if (h->stored && !keep_stored)
+		hold_unstore(h->conf.name);
+	listen_close(&h->conf, h->fd);
+	model_socket_free(h);
+}
+
+bool hold_differs(const struct held_socket *h, const struct socket_conf *s)
+{
+	return h->conf.backlog != s->backlog || strcmp(h->conf.name, s->name) != 0;
+}
+
+void hold_apply(struct held_socket *h, const struct socket_conf *s)
+{
+	if (h->conf.backlog != s->backlog) {
+		if (h->conf.addr.kind != ADDR_SYSTEMD && listen_set_backlog(h->fd, s->backlog) < 0)
+			syswarn("socket %s: new backlog %d", s->name, s->backlog);
+		model_socket_set_backlog(h, s->backlog);
+	}
+	if (strcmp(h->conf.name, s->name) == 0)
+		return;
+	/* systemd keeps every fd under a name: the old one must go before
+	 * the socket is stored under the new one. */
+	if (h->stored) {
+		hold_unstore(h->conf.name);
+		store(s->name, h->fd);
+	}
+	model_socket_rename(h, s->name);
+}
+
+void hold_keep_stored(void)
+{
+	keep_stored = true;
+}
