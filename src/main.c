@@ -3,6 +3,7 @@
 #include "config.h"
 #include "listen.h"
 #include "log.h"
+#include "paths.h"
 #include "supervisor.h"
 #include "util.h"
 
@@ -179,17 +180,12 @@ static char *starting_directory(void)
 
 static void pick_control_path(const struct config *c)
 {
-	const char *env = getenv("SEGUE_CONTROL");
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	if (c->control && *c->control)
 		snprintf(sv.control_path, sizeof(sv.control_path), "%s", c->control);
-	else if (env && *env)
-		snprintf(sv.control_path, sizeof(sv.control_path), "%s", env);
-	else if (geteuid() == 0 || !xdg || !*xdg)
-		snprintf(sv.control_path, sizeof(sv.control_path), "%s/segue/control.sock",
-			 RUNSTATEDIR);
+	/* A path that does not fit is too long for a socket address as well:
+	 * control_open refuses it, naming it, when it binds. */
 	else
-		snprintf(sv.control_path, sizeof(sv.control_path), "%s/segue/control.sock", xdg);
+		(void)control_default_path(sv.control_path, sizeof(sv.control_path));
 }
 
 static struct config *load(struct options *o)
