@@ -26,7 +26,8 @@ static int split(const char *line, size_t len, struct words *out, char *err, siz
 			continue;
 		}
 		if (c < 0x21 || c > 0x7e) {
-			snprintf(err, errlen, "request holds a byte that is not printable ASCII (0x%02x)", c);
+			snprintf(err, errlen,
+				 "request holds a byte that is not printable ASCII (0x%02x)", c);
 			return -1;
 		}
 		size_t start = i;
@@ -49,17 +50,17 @@ static int split(const char *line, size_t len, struct words *out, char *err, siz
 
 /* In the order seguectl's help lists them. */
 const struct proto_verb proto_verbs[] = {
-	{"status", REQ_STATUS, 0, 0, "", "workers, generations and sockets"},
-	{"health", REQ_HEALTH, 0, 0, "", "exit 0 when healthy, else 1 with the problems"},
-	{"reload", REQ_RELOAD, 0, VERB_WAIT, "", "start a new generation; --wait: until it ended"},
-	{"rollback", REQ_ROLLBACK, 0, VERB_WAIT, "", "start the release that served before again"},
-	{"scale", REQ_SCALE, 2, 0, "PROGRAM N", "set a program's number of workers"},
-	{"signal", REQ_SIGNAL, 2, 0, "PROGRAM SIG", "send SIG to the current generation's workers"},
-	{"stop", REQ_STOP, 0, 0, "", "stop segue gracefully"},
-	{"metrics", REQ_METRICS, 0, VERB_STREAM, "", "Prometheus metrics"},
-	{"events", REQ_EVENTS, 0, VERB_STREAM, "", "follow events, one JSON object a line"},
-	{"version", REQ_VERSION, 0, 0, "", "segue's and seguectl's versions"},
-	{"upgrade", REQ_UPGRADE, 0, 0, "", "re-execute segue in place"},
+    {"status", REQ_STATUS, 0, 0, "", "workers, generations and sockets"},
+    {"health", REQ_HEALTH, 0, 0, "", "exit 0 when healthy, else 1 with the problems"},
+    {"reload", REQ_RELOAD, 0, VERB_WAIT, "", "start a new generation; --wait: until it ended"},
+    {"rollback", REQ_ROLLBACK, 0, VERB_WAIT, "", "start the release that served before again"},
+    {"scale", REQ_SCALE, 2, 0, "PROGRAM N", "set a program's number of workers"},
+    {"signal", REQ_SIGNAL, 2, 0, "PROGRAM SIG", "send SIG to the current generation's workers"},
+    {"stop", REQ_STOP, 0, 0, "", "stop segue gracefully"},
+    {"metrics", REQ_METRICS, 0, VERB_STREAM, "", "Prometheus metrics"},
+    {"events", REQ_EVENTS, 0, VERB_STREAM, "", "follow events, one JSON object a line"},
+    {"version", REQ_VERSION, 0, 0, "", "segue's and seguectl's versions"},
+    {"upgrade", REQ_UPGRADE, 0, 0, "", "re-execute segue in place"},
 };
 
 const size_t proto_nverbs = sizeof(proto_verbs) / sizeof(proto_verbs[0]);
@@ -136,7 +137,8 @@ static void verb_list(char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < proto_nverbs && used < len; i++) {
-		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", proto_verbs[i].name);
+		const char *sep = i ? ", " : "";
+		int n = snprintf(buf + used, len - used, "%s%s", sep, proto_verbs[i].name);
 
 		if (n < 0)
 			break;

@@ -1,4 +1,4 @@
-/* seguectl.c: the control client: sends one request to segue's control socket and shows the answer. */
+/* seguectl.c: the control client: one request to segue's control socket, its answer shown. */
 /* SPDX-License-Identifier: MIT */
 #include "parse.h"
 #include "paths.h"

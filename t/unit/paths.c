@@ -11,7 +11,7 @@
 #include "../tap.h"
 
 #define SYSTEM_PATH RUNSTATEDIR "/segue/control.sock"
-#define NOBODY 65534
+#define NOBODY	    65534
 
 /* Sets or (value NULL) unsets both variables. */
 static void env(const char *control, const char *xdg)
@@ -33,8 +33,7 @@ static void path_is(const char *want, const char *control, const char *xdg, cons
 }
 
 /* As a user other than root, in a child; its answer comes back on a pipe. */
-static void user_path_is(const char *want, const char *control, const char *xdg,
-			 const char *name)
+static void user_path_is(const char *want, const char *control, const char *xdg, const char *name)
 {
 	char buf[256] = "";
 	int fds[2], status;
@@ -79,7 +78,8 @@ static void test_root_and_user(void)
 		path_is("/run/user/1000/segue/control.sock", NULL, "/run/user/1000",
 			"a user: under XDG_RUNTIME_DIR");
 		path_is(SYSTEM_PATH, NULL, NULL, "a user without XDG_RUNTIME_DIR: the system's");
-		path_is(SYSTEM_PATH, NULL, "", "a user with an empty XDG_RUNTIME_DIR: the system's");
+		path_is(SYSTEM_PATH, NULL, "",
+			"a user with an empty XDG_RUNTIME_DIR: the system's");
 		diag("not root: root's own path is not tested");
 		return;
 	}
