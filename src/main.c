@@ -8,6 +8,7 @@
 #include "log.h"
 #include "model.h"
 #include "notify.h"
+#include "paths.h"
 #include "sinks.h"
 #include "systemd.h"
 #include "util.h"
@@ -187,17 +188,12 @@ static char control_path[256];
 
 static void pick_control_path(const struct config *c)
 {
-	const char *env = getenv("SEGUE_CONTROL");
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	if (c->control && *c->control)
 		snprintf(control_path, sizeof(control_path), "%s", c->control);
-	else if (env && *env)
-		snprintf(control_path, sizeof(control_path), "%s", env);
-	else if (geteuid() == 0 || !xdg || !*xdg)
-		snprintf(control_path, sizeof(control_path), "%s/segue/control.sock",
-			 RUNSTATEDIR);
+	/* A path that does not fit is too long for a socket address as well:
+	 * control_open refuses it, naming it, when it binds. */
 	else
-		snprintf(control_path, sizeof(control_path), "%s/segue/control.sock", xdg);
+		(void)control_default_path(control_path, sizeof(control_path));
 }
 
 static struct config *load(struct options *o)

@@ -1,4 +1,4 @@
-/* proto.c: the control protocol's request lines, parsed without I/O. */
+/* proto.c: the control protocol's verbs and request lines, parsed without I/O. */
 /* SPDX-License-Identifier: MIT */
 #include "proto.h"
 #include "parse.h"
@@ -26,7 +26,8 @@ static int split(const char *line, size_t len, struct words *out, char *err, siz
 			continue;
 		}
 		if (c < 0x21 || c > 0x7e) {
-			snprintf(err, errlen, "request holds a byte that is not printable ASCII (0x%02x)", c);
+			snprintf(err, errlen,
+				 "request holds a byte that is not printable ASCII (0x%02x)", c);
 			return -1;
 		}
 		size_t start = i;
@@ -47,26 +48,38 @@ static int split(const char *line, size_t len, struct words *out, char *err, siz
 	return 0;
 }
 
-struct verb {
-	const char *name;
-	enum request_kind kind;
-	int min_args, max_args;
-	const char *usage;
+/* In the order seguectl's help lists them. */
+const struct proto_verb proto_verbs[] = {
+    {"status", REQ_STATUS, 0, 0, "", "workers, generations and sockets"},
+    {"health", REQ_HEALTH, 0, 0, "", "exit 0 when healthy, else 1 with the problems"},
+    {"reload", REQ_RELOAD, 0, VERB_WAIT, "", "start a new generation; --wait: until it ended"},
+    {"rollback", REQ_ROLLBACK, 0, VERB_WAIT, "", "start the release that served before again"},
+    {"scale", REQ_SCALE, 2, 0, "PROGRAM N", "set a program's number of workers"},
+    {"signal", REQ_SIGNAL, 2, 0, "PROGRAM SIG", "send SIG to the current generation's workers"},
+    {"stop", REQ_STOP, 0, 0, "", "stop segue gracefully"},
+    {"metrics", REQ_METRICS, 0, VERB_STREAM, "", "Prometheus metrics"},
+    {"events", REQ_EVENTS, 0, VERB_STREAM, "", "follow events, one JSON object a line"},
+    {"version", REQ_VERSION, 0, 0, "", "segue's and seguectl's versions"},
+    {"upgrade", REQ_UPGRADE, 0, 0, "", "re-execute segue in place"},
 };
 
-static const struct verb verbs[] = {
-	{"status", REQ_STATUS, 0, 0, "status"},
-	{"health", REQ_HEALTH, 0, 0, "health"},
-	{"reload", REQ_RELOAD, 0, 1, "reload [wait]"},
-	{"rollback", REQ_ROLLBACK, 0, 1, "rollback [wait]"},
-	{"scale", REQ_SCALE, 2, 2, "scale PROGRAM N"},
-	{"signal", REQ_SIGNAL, 2, 2, "signal PROGRAM SIGNAL"},
-	{"upgrade", REQ_UPGRADE, 0, 0, "upgrade"},
-	{"stop", REQ_STOP, 0, 0, "stop"},
-	{"metrics", REQ_METRICS, 0, 0, "metrics"},
-	{"events", REQ_EVENTS, 0, 0, "events"},
-	{"version", REQ_VERSION, 0, 0, "version"},
-};
+const size_t proto_nverbs = sizeof(proto_verbs) / sizeof(proto_verbs[0]);
+
+const struct proto_verb *proto_verb_named(const char *name)
+{
+	for (size_t i = 0; i < proto_nverbs; i++)
+		if (strcmp(name, proto_verbs[i].name) == 0)
+			return &proto_verbs[i];
+	return NULL;
+}
+
+const struct proto_verb *proto_verb_of(enum request_kind kind)
+{
+	for (size_t i = 0; i < proto_nverbs; i++)
+		if (proto_verbs[i].kind == kind)
+			return &proto_verbs[i];
+	return NULL;
+}
 
 static int parse_count(const char *s, int *n)
 {
@@ -81,16 +94,24 @@ static int parse_count(const char *s, int *n)
 	return 0;
 }
 
-static int parse_args(const struct verb *v, const struct words *w, struct request *r,
+static int usage(const struct proto_verb *v, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "usage: %s%s%s%s", v->name, *v->args ? " " : "", v->args,
+		 v->flags & VERB_WAIT ? " [wait]" : "");
+	return -1;
+}
+
+/* The words after the verb: its nargs arguments, then "wait" if it takes one. */
+static int parse_args(const struct proto_verb *v, const struct words *w, struct request *r,
 		      char *err, size_t errlen)
 {
+	int extra = w->n - 1 - v->nargs;
+
+	if (extra == 1 && (v->flags & VERB_WAIT) && strcmp(w->w[w->n - 1], "wait") == 0)
+		r->wait = true;
+	else if (extra != 0)
+		return usage(v, err, errlen);
 	switch (v->kind) {
-	case REQ_RELOAD:
-	case REQ_ROLLBACK:
-		if (w->n == 2 && strcmp(w->w[1], "wait") != 0)
-			break;
-		r->wait = w->n == 2;
-		return 0;
 	case REQ_SCALE:
 		snprintf(r->program, sizeof(r->program), "%s", w->w[1]);
 		if (parse_count(w->w[2], &r->number) == 0)
@@ -107,8 +128,22 @@ static int parse_args(const struct verb *v, const struct words *w, struct reques
 	default:
 		return 0;
 	}
-	snprintf(err, errlen, "usage: %s", v->usage);
-	return -1;
+}
+
+/* "status, health, ...": every verb, for the unknown-request message. */
+static void verb_list(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < proto_nverbs && used < len; i++) {
+		const char *sep = i ? ", " : "";
+		int n = snprintf(buf + used, len - used, "%s%s", sep, proto_verbs[i].name);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
 }
 
 int proto_parse(const char *line, size_t len, struct request *r, char *err, size_t errlen)
@@ -123,18 +158,13 @@ int proto_parse(const char *line, size_t len, struct request *r, char *err, size
 		snprintf(err, errlen, "empty request");
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		const struct verb *v = &verbs[i];
-		if (strcmp(w.w[0], v->name) != 0)
-			continue;
+	const struct proto_verb *v = proto_verb_named(w.w[0]);
+	if (v) {
 		r->kind = v->kind;
-		if (w.n - 1 < v->min_args || w.n - 1 > v->max_args) {
-			snprintf(err, errlen, "usage: %s", v->usage);
-			return -1;
-		}
 		return parse_args(v, &w, r, err, errlen);
 	}
-	snprintf(err, errlen, "unknown request \"%s\" (try status, health, reload, "
-		 "rollback, scale, signal, upgrade, stop, metrics, events, version)", w.w[0]);
+	char verbs[256];
+	verb_list(verbs, sizeof(verbs));
+	snprintf(err, errlen, "unknown request \"%s\" (try %s)", w.w[0], verbs);
 	return -1;
 }

@@ -1,5 +1,10 @@
-/* seguectl.c: the control client: sends one request to segue's control socket and shows the answer. */
+/* seguectl.c: the control client: one request to segue's control socket, its answer shown. */
 /* SPDX-License-Identifier: MIT */
+#include "parse.h"
+#include "paths.h"
+#include "proto.h"
+#include "util.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -21,9 +26,6 @@
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
 #endif
-#ifndef RUNSTATEDIR
-#define RUNSTATEDIR "/run"
-#endif
 
 /* Exit status: what a deploy script or a health check acts on. */
 enum {
@@ -33,10 +35,10 @@ enum {
 	EXIT_TIMEOUT = 3, /* --timeout reached */
 };
 
-#define REQUEST_MAX 4096		 /* the protocol's limit, newline included */
+#define REQUEST_MAX PROTO_MAX_LINE	 /* the protocol's limit, newline included */
 #define ANSWER_MAX (64u * 1024 * 1024)	 /* a sanity limit on one answer line */
-#define SIMPLE_TIMEOUT_MS 10000		 /* default wait for a simple answer */
-#define UPGRADE_TIMEOUT_MS 60000	 /* re-exec and restore take longer */
+#define SIMPLE_TIMEOUT 10		 /* seconds: default wait for a simple answer */
+#define UPGRADE_TIMEOUT 60		 /* seconds: re-exec and restore take longer */
 #define BUSY_RETRY_MS 10000		 /* a full accept queue, without a deadline */
 #define NO_DEADLINE (-1LL)
 #define TABLE_COLS 8
@@ -72,59 +74,7 @@ static void usage_error(const char *fmt, ...)
 	exit(EXIT_TROUBLE);
 }
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		die(EXIT_TROUBLE, "out of memory");
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-
-	return memcpy(xrealloc(NULL, n), s, n);
-}
-
-/* ---- pure helpers: durations, ages, terminal-safe text ---- */
-
-/* Parses "120", "1.5", "250ms", "30s", "5m" or "1h" into milliseconds,
- * rounded up; returns -1 when S is not a duration. */
-static long long parse_duration_ms(const char *s)
-{
-	unsigned long long whole = 0, frac = 0, scale = 1, unit;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		whole = whole * 10 + (unsigned)(*p - '0');
-		if (whole > 100000000ULL)
-			return -1;
-	}
-	if (*p == '.') {
-		if (*++p < '0' || *p > '9')
-			return -1;
-		for (; *p >= '0' && *p <= '9'; p++) {
-			if (scale < 1000000) {
-				frac = frac * 10 + (unsigned)(*p - '0');
-				scale *= 10;
-			}
-		}
-	}
-	if (!strcmp(p, "") || !strcmp(p, "s"))
-		unit = 1000;
-	else if (!strcmp(p, "ms"))
-		unit = 1;
-	else if (!strcmp(p, "m"))
-		unit = 60 * 1000;
-	else if (!strcmp(p, "h"))
-		unit = 3600 * 1000;
-	else
-		return -1;
-	return (long long)(whole * unit + (frac * unit + scale - 1) / scale);
-}
+/* ---- pure helpers: ages, terminal-safe text ---- */
 
 /* Writes an age in seconds the way people read it: 12s, 5m03s, 2h01m, 3d04h. */
 static void format_age(double seconds, char *buf, size_t len)
@@ -292,10 +242,7 @@ struct conn {
 
 static long long now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)(now_mono() * 1000);
 }
 
 static void timed_out(const struct conn *c) __attribute__((noreturn));
@@ -486,30 +433,15 @@ static char *conn_line(struct conn *c, size_t *len)
 	}
 }
 
-/* ---- commands ---- */
-
-enum {
-	CMD_WAIT = 1,	/* takes --wait */
-	CMD_STREAM = 2, /* the answer is a stream until segue closes */
-};
-
-struct options;
-struct command {
-	const char *name;
-	const char *args;	/* for the help text */
-	int nargs;
-	unsigned flags;
-	/* shows a successful answer; returns the exit status */
-	int (*show)(const struct options *o, json_t *answer);
-	const char *help;
-};
+/* ---- commands: the verbs of proto.h ---- */
 
 struct options {
 	const char *socket;
+	char socket_buf[PATH_MAX]; /* the default, when -s is not given */
 	bool json;
 	bool wait;
-	long long timeout_ms; /* -1: not given */
-	const struct command *cmd;
+	double timeout; /* seconds; -1: not given */
+	const struct proto_verb *cmd;
 	char **args;
 };
 
@@ -620,12 +552,6 @@ static int show_status(const struct options *o, json_t *a)
 	return EXIT_OK;
 }
 
-static int show_health(const struct options *o, json_t *a)
-{
-	puts("healthy");
-	return EXIT_OK;
-}
-
 static int show_unhealthy(json_t *a)
 {
 	const json_t *problems = json_object_get(a, "problems");
@@ -691,12 +617,6 @@ static int show_signal(const struct options *o, json_t *a)
 	return EXIT_OK;
 }
 
-static int show_stop(const struct options *o, json_t *a)
-{
-	puts("segue is stopping");
-	return EXIT_OK;
-}
-
 static int show_version(const struct options *o, json_t *a)
 {
 	char *v = jtext(a, "version");
@@ -719,44 +639,51 @@ static int show_upgrade(const struct options *o, json_t *a)
 	return EXIT_OK;
 }
 
-static const struct command commands[] = {
-	{ "status", "", 0, 0, show_status,
-	  "workers, generations and sockets" },
-	{ "health", "", 0, 0, show_health,
-	  "exit 0 when healthy, else 1 with the problems" },
-	{ "reload", "[--wait]", 0, CMD_WAIT, show_reload,
-	  "start a new generation; --wait: until it ended" },
-	{ "rollback", "[--wait]", 0, CMD_WAIT, show_reload,
-	  "start the release that served before again" },
-	{ "scale", "PROGRAM N", 2, 0, show_scale,
-	  "set a program's number of workers" },
-	{ "signal", "PROGRAM SIG", 2, 0, show_signal,
-	  "send SIG to the current generation's workers" },
-	{ "stop", "", 0, 0, show_stop, "stop segue gracefully" },
-	{ "metrics", "", 0, CMD_STREAM, NULL, "Prometheus metrics" },
-	{ "events", "", 0, CMD_STREAM, NULL, "follow events, one JSON object a line" },
-	{ "version", "", 0, 0, show_version, "segue's and seguectl's versions" },
-	{ "upgrade", "", 0, 0, show_upgrade, "re-execute segue in place" },
+static int show_health(const struct options *o, json_t *a)
+{
+	puts("healthy");
+	return EXIT_OK;
+}
+
+static int show_stop(const struct options *o, json_t *a)
+{
+	puts("segue is stopping");
+	return EXIT_OK;
+}
+
+/* Shows a successful answer; returns the exit status. */
+typedef int show_fn(const struct options *o, json_t *answer);
+
+/* How each kind of request's answer is shown. The streams, metrics and
+ * events, have none: stream() copies their lines. */
+static show_fn *const shows[] = {
+	[REQ_STATUS] = show_status,   [REQ_HEALTH] = show_health,   [REQ_RELOAD] = show_reload,
+	[REQ_ROLLBACK] = show_reload, [REQ_SCALE] = show_scale,     [REQ_SIGNAL] = show_signal,
+	[REQ_STOP] = show_stop,       [REQ_VERSION] = show_version, [REQ_UPGRADE] = show_upgrade,
 };
+
+static int show_answer(const struct options *o, json_t *a)
+{
+	size_t kind = o->cmd->kind;
+
+	if (kind >= ARRAY_SIZE(shows) || !shows[kind])
+		die(EXIT_TROUBLE, "%s: seguectl cannot show this answer", o->cmd->name);
+	return shows[kind](o, a);
+}
 
 /* ---- socket path, help, command line ---- */
 
-static const char *default_socket(void)
+/* The socket seguectl talks to without -s: the one segue listens on
+ * without a control key (paths.h). A path cut short at PATH_MAX is still
+ * longer than any socket address: conn_open refuses it. */
+static const char *default_socket(struct options *o)
 {
-	static char path[PATH_MAX];
-	const char *env = getenv("SEGUE_CONTROL");
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-
-	if (env && *env)
-		return env;
-	if (geteuid() == 0 || !xdg || !*xdg)
-		return RUNSTATEDIR "/segue/control.sock";
-	snprintf(path, sizeof path, "%s/segue/control.sock", xdg);
-	return path;
+	(void)control_default_path(o->socket_buf, sizeof o->socket_buf);
+	return o->socket_buf;
 }
 
-static void help(void) __attribute__((noreturn));
-static void help(void)
+static void help(struct options *o) __attribute__((noreturn));
+static void help(struct options *o)
 {
 	size_t i;
 
@@ -768,10 +695,13 @@ static void help(void)
 	       "  -h, --help         show this help\n"
 	       "  -V, --version      show seguectl's version\n\n"
 	       "Commands:\n",
-	       default_socket());
-	for (i = 0; i < sizeof commands / sizeof *commands; i++)
-		printf("  %-8s %-12s %s\n", commands[i].name, commands[i].args,
-		       commands[i].help);
+	       default_socket(o));
+	for (i = 0; i < proto_nverbs; i++) {
+		const struct proto_verb *v = &proto_verbs[i];
+
+		printf("  %-8s %-12s %s\n", v->name, v->flags & VERB_WAIT ? "[--wait]" : v->args,
+		       v->summary);
+	}
 	printf("\nOptions, after the command:\n"
 	       "  --wait             reload, rollback: answer when it has ended\n"
 	       "  --timeout DUR      give up after DUR (120, 250ms, 30s, 5m, 1h)\n\n"
@@ -781,14 +711,13 @@ static void help(void)
 	exit(EXIT_OK);
 }
 
-static const struct command *find_command(const char *name)
+static const struct proto_verb *find_command(const char *name)
 {
-	size_t i;
+	const struct proto_verb *v = proto_verb_named(name);
 
-	for (i = 0; i < sizeof commands / sizeof *commands; i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
-	usage_error("unknown command '%s'", name);
+	if (!v)
+		usage_error("unknown command '%s'", name);
+	return v;
 }
 
 /* An argument goes into a space-separated request line. */
@@ -805,10 +734,10 @@ static void check_word(const char *what, const char *s)
 
 /* scale PROGRAM N, signal PROGRAM SIG: what segue would refuse anyway,
  * refused here with a usage message. */
-static void check_args(const char *name, const char *program, const char *value)
+static void check_args(const struct proto_verb *v, const char *program, const char *value)
 {
 	check_word("PROGRAM", program);
-	if (strcmp(name, "scale"))
+	if (v->kind != REQ_SCALE)
 		check_word("SIG", value);
 	else if (!*value || strspn(value, "0123456789") != strlen(value) ||
 		 strlen(value) > 6)
@@ -817,8 +746,7 @@ static void check_args(const char *name, const char *program, const char *value)
 
 static void set_timeout(struct options *o, const char *dur)
 {
-	o->timeout_ms = parse_duration_ms(dur);
-	if (o->timeout_ms < 0)
+	if (parse_duration(dur, &o->timeout) < 0)
 		usage_error("--timeout: bad duration '%s' (try 120, 250ms, 30s, 5m, 1h)", dur);
 }
 
@@ -834,7 +762,7 @@ static void parse_command_args(struct options *o, int argc, char **argv)
 
 		if (options && !strcmp(a, "--"))
 			options = false;
-		else if (options && !strcmp(a, "--wait") && (o->cmd->flags & CMD_WAIT))
+		else if (options && !strcmp(a, "--wait") && (o->cmd->flags & VERB_WAIT))
 			o->wait = true;
 		else if (options && !strcmp(a, "--timeout")) {
 			if (i + 1 >= argc)
@@ -845,7 +773,7 @@ static void parse_command_args(struct options *o, int argc, char **argv)
 		else if (options && !strcmp(a, "--json"))
 			o->json = true;
 		else if (options && (!strcmp(a, "--help") || !strcmp(a, "-h")))
-			help();
+			help(o);
 		else if (options && a[0] == '-' && a[1])
 			usage_error("%s: unknown option '%s'", o->cmd->name, a);
 		else
@@ -857,28 +785,29 @@ static void parse_command_args(struct options *o, int argc, char **argv)
 	if (n != o->cmd->nargs)
 		usage_error("usage: seguectl %s %s", o->cmd->name, o->cmd->args);
 	if (n == 2)
-		check_args(o->cmd->name, o->args[0], o->args[1]);
+		check_args(o->cmd, o->args[0], o->args[1]);
 }
 
 static void parse_options(struct options *o, int argc, char **argv)
 {
+	/* --control is segue's name for the option, accepted here too */
 	static const struct option longopts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "control", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		{ .name = "socket", .has_arg = required_argument, .val = 's' },
+		{ .name = "control", .has_arg = required_argument, .val = 's' },
+		{ .name = "json", .val = 'j' },
+		{ .name = "help", .val = 'h' },
+		{ .name = "version", .val = 'V' },
+		{ 0 },
 	};
 	int c;
 
-	o->timeout_ms = -1;
+	o->timeout = -1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:s:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->socket = optarg; break;
 		case 'j': o->json = true; break;
-		case 'h': help();
+		case 'h': help(o);
 		case 'V': printf("seguectl %s\n", PACKAGE_VERSION); exit(EXIT_OK);
 		case ':': usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
@@ -890,49 +819,66 @@ static void parse_options(struct options *o, int argc, char **argv)
 	if (optind >= argc)
 		usage_error("no command given");
 	if (!strcmp(argv[optind], "help"))
-		help();
+		help(o);
 	o->cmd = find_command(argv[optind]);
 	parse_command_args(o, argc - optind - 1, argv + optind + 1);
 	if (!o->socket || !*o->socket)
-		o->socket = default_socket();
+		o->socket = default_socket(o);
 }
 
 /* ---- one request, one answer ---- */
 
+/* Appends sep and word to the request line; a line over the protocol's
+ * limit is a usage error. */
+static void append(char *buf, size_t len, size_t *used, const char *sep, const char *word)
+{
+	int n = snprintf(buf + *used, len - *used, "%s%s", sep, word);
+
+	if (n < 0 || (size_t)n >= len - *used)
+		usage_error("request is longer than %d bytes", REQUEST_MAX);
+	*used += (size_t)n;
+}
+
+/* The verb, its arguments, and "wait" if asked for: the protocol's words. */
 static size_t build_request(const struct options *o, char *buf, size_t len)
 {
-	int n;
+	size_t used = 0;
+	int i;
 
-	if (o->cmd->nargs == 2)
-		n = snprintf(buf, len, "%s %s %s\n", o->cmd->name, o->args[0], o->args[1]);
-	else
-		n = snprintf(buf, len, "%s%s\n", o->cmd->name, o->wait ? " wait" : "");
-	if (n < 0 || (size_t)n >= len)
-		usage_error("request is longer than %d bytes", REQUEST_MAX);
-	return (size_t)n;
+	append(buf, len, &used, "", o->cmd->name);
+	for (i = 0; o->args[i]; i++)
+		append(buf, len, &used, " ", o->args[i]);
+	append(buf, len, &used, o->wait ? " wait" : "", "\n");
+	return used;
+}
+
+/* Milliseconds in a duration; a part of one counts as one. */
+static long long duration_ms(double seconds)
+{
+	double ms = seconds * 1000;
+	long long whole = (long long)ms;
+
+	return ms - (double)whole > 1e-6 ? whole + 1 : whole;
 }
 
 static void set_deadline(struct conn *c, const struct options *o)
 {
-	static char text[32];
-	long long ms = o->timeout_ms;
-	bool follow = !strcmp(o->cmd->name, "events");
+	static char text[32], note[80];
+	double timeout = o->timeout;
+	bool follow = o->cmd->kind == REQ_EVENTS;
 
-	if (ms < 0) /* the command's default */
-		ms = o->wait || follow ? 0
-		     : !strcmp(o->cmd->name, "upgrade") ? UPGRADE_TIMEOUT_MS
-							: SIMPLE_TIMEOUT_MS;
-	if (ms % 1000)
-		snprintf(text, sizeof text, "%lldms", ms);
-	else
-		snprintf(text, sizeof text, "%llds", ms / 1000);
+	if (timeout < 0) /* the command's default */
+		timeout = o->wait || follow		? 0
+			  : o->cmd->kind == REQ_UPGRADE ? UPGRADE_TIMEOUT
+							: SIMPLE_TIMEOUT;
+	format_duration(timeout, text, sizeof text);
 	c->timeout_text = text;
 	c->follow = follow;
-	c->deadline = ms > 0 ? now_ms() + ms : NO_DEADLINE;
+	c->deadline = duration_ms(timeout) > 0 ? now_ms() + duration_ms(timeout) : NO_DEADLINE;
+	snprintf(note, sizeof note, "the %s goes on inside segue: see 'seguectl status'",
+		 o->cmd->name);
 	if (o->wait)
-		c->timeout_note = !strcmp(o->cmd->name, "reload")
-					  ? "the reload goes on inside segue: see 'seguectl status'"
-					  : "the rollback goes on inside segue: see 'seguectl status'";
+		c->timeout_note = note;
 }
 
 /* Parses an answer line; exits when it is not a JSON object. */
@@ -961,9 +907,9 @@ static int show_failure(const struct options *o, const struct conn *c, json_t *a
 				"its own user and members of control-group)\n",
 			c->path, error + 17 + strspn(error + 17, ": "));
 		status = EXIT_TROUBLE;
-	} else if (!strcmp(name, "health") && !strcmp(error, "unhealthy"))
+	} else if (o->cmd->kind == REQ_HEALTH && !strcmp(error, "unhealthy"))
 		status = show_unhealthy(a);
-	else if (o->cmd->flags & CMD_WAIT)
+	else if (o->cmd->flags & VERB_WAIT)
 		fprintf(stderr, "%s failed: %s\n", name, error);
 	else
 		fprintf(stderr, "seguectl: %s failed: %s\n", name, error);
@@ -998,7 +944,7 @@ static int request(const struct options *o, struct conn *c)
 			 : !strncmp(jstr(a, "error"), "permission denied", 17) ? EXIT_TROUBLE
 									    : EXIT_FAILED;
 	} else if (jbool(a, "ok"))
-		status = o->cmd->show(o, a);
+		status = show_answer(o, a);
 	else
 		status = show_failure(o, c, a);
 	json_decref(a);
@@ -1059,7 +1005,7 @@ static bool stream_head(const struct options *o, const struct conn *c,
 
 static int stream(const struct options *o, struct conn *c)
 {
-	bool events = !strcmp(o->cmd->name, "events");
+	bool events = o->cmd->kind == REQ_EVENTS;
 	int status = EXIT_OK;
 	bool first = true;
 	size_t len;
@@ -1096,7 +1042,7 @@ int main(int argc, char **argv)
 	set_deadline(&c, &o);
 	conn_open(&c);
 	conn_send(&c, req, len);
-	status = (o.cmd->flags & CMD_STREAM) ? stream(&o, &c) : request(&o, &c);
+	status = (o.cmd->flags & VERB_STREAM) ? stream(&o, &c) : request(&o, &c);
 	close(c.fd);
 	free(c.buf);
 	free(o.args);

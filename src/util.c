@@ -12,10 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Says which program ran out (segue, seguectl, a test) without allocating. */
 static void oom(void)
 {
-	static const char msg[] = "segue: out of memory\n";
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+	static const char msg[] = ": out of memory\n";
+	const char *name = program_invocation_short_name;
+	if (write(STDERR_FILENO, name, strlen(name)) < 0 ||
+	    write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
 		/* nothing left to report with */
 	}
 	abort();

@@ -12,13 +12,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Writes the canonical line for a parsed request, to parse it again. */
 static void format(const struct request *r, char *buf, size_t len)
 {
-	static const char *const names[] = {
-		[REQ_STATUS] = "status",   [REQ_HEALTH] = "health", [REQ_RELOAD] = "reload",
-		[REQ_ROLLBACK] = "rollback", [REQ_SCALE] = "scale", [REQ_SIGNAL] = "signal",
-		[REQ_UPGRADE] = "upgrade", [REQ_STOP] = "stop",     [REQ_METRICS] = "metrics",
-		[REQ_EVENTS] = "events",   [REQ_VERSION] = "version",
-	};
-
 	switch (r->kind) {
 	case REQ_SCALE:
 		snprintf(buf, len, "scale %s %d", r->program, r->number);
@@ -27,7 +20,7 @@ static void format(const struct request *r, char *buf, size_t len)
 		snprintf(buf, len, "signal %s %d", r->program, r->signal);
 		break;
 	default:
-		snprintf(buf, len, "%s%s", names[r->kind], r->wait ? " wait" : "");
+		snprintf(buf, len, "%s%s", proto_verb_of(r->kind)->name, r->wait ? " wait" : "");
 		break;
 	}
 }
@@ -35,11 +28,15 @@ static void format(const struct request *r, char *buf, size_t len)
 /* What a successful parse promises. */
 static void check(const struct request *r)
 {
-	if ((unsigned)r->kind > REQ_VERSION)
+	const struct proto_verb *v = proto_verb_of(r->kind);
+
+	if ((unsigned)r->kind > REQ_VERSION || v == NULL || v->kind != r->kind)
 		abort();
 	if (!memchr(r->program, '\0', sizeof(r->program)))
 		abort();
 	if (r->wait && r->kind != REQ_RELOAD && r->kind != REQ_ROLLBACK)
+		abort();
+	if (r->wait && !(v->flags & VERB_WAIT))
 		abort();
 	if (r->kind == REQ_SCALE && (r->number < 0 || r->number > PROTO_MAX_WORKERS))
 		abort();

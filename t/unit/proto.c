@@ -216,9 +216,9 @@ static void test_signal(void)
 		snprintf(line + 128, sizeof(line) - 128, "unknown signal \"%s\"", not_sigs[i]);
 		bad(line, line + 128);
 	}
-	bad("signal", "usage: signal PROGRAM SIGNAL");
-	bad("signal web", "usage: signal PROGRAM SIGNAL");
-	bad("signal web TERM KILL", "usage: signal PROGRAM SIGNAL");
+	bad("signal", "usage: signal PROGRAM SIG");
+	bad("signal web", "usage: signal PROGRAM SIG");
+	bad("signal web TERM KILL", "usage: signal PROGRAM SIG");
 	bad("signal web TERM KILL HUP", "too many words");
 }
 
@@ -381,6 +381,53 @@ static void test_words(void)
 	bad("nope", "try status, health, reload");
 }
 
+/* The verb table is the one list of verbs: every entry parses to its kind,
+ * each kind has one verb, and usage texts and the unknown-request message
+ * come from it. */
+static void test_table(void)
+{
+	static const char *const args[][2] = { { "", "" }, { "", "" }, { " web 2", " web TERM" } };
+	char line[128], err[512];
+	struct request r;
+	bool seen[REQ_VERSION + 1] = { false };
+
+	is_int(REQ_VERSION + 1, (long long)proto_nverbs, "one verb per request kind");
+	for (size_t i = 0; i < proto_nverbs; i++) {
+		const struct proto_verb *v = &proto_verbs[i];
+
+		ok(v->kind <= REQ_VERSION && !seen[v->kind], "%s: a kind of its own", v->name);
+		seen[v->kind] = true;
+		ok(proto_verb_named(v->name) == v, "%s: found by name", v->name);
+		ok(proto_verb_of(v->kind) == v, "%s: found by kind", v->name);
+		ok(v->nargs == 0 || v->nargs == 2, "%s: takes 0 or 2 words", v->name);
+		ok(v->args && (*v->args != '\0') == (v->nargs > 0), "%s: names its words", v->name);
+		ok(v->summary && *v->summary, "%s: has a summary", v->name);
+		snprintf(line, sizeof(line), "%s%s", v->name,
+			 args[v->nargs][v->kind == REQ_SIGNAL]);
+		good(line, v->kind, NULL);
+		snprintf(line, sizeof(line), "%s wait", v->name);
+		if (v->nargs == 0 && (v->flags & VERB_WAIT)) {
+			if (good(line, v->kind, &r))
+				ok(r.wait, "%s: wait", line);
+		} else {
+			snprintf(err, sizeof(err), "usage: %s%s%s", v->name, v->nargs ? " " : "",
+				 v->args);
+			bad(line, err);
+		}
+		snprintf(err, sizeof(err), "%s%s", i ? ", " : "(try ", v->name);
+		bad("nope", err);
+	}
+	ok(proto_verb_named("help") == NULL, "no verb \"help\"");
+	ok(proto_verb_named("STATUS") == NULL, "names are exact");
+	ok(proto_verb_named("") == NULL, "no empty verb");
+	is_int(VERB_STREAM, proto_verb_named("metrics")->flags, "metrics: a stream");
+	is_int(VERB_STREAM, proto_verb_named("events")->flags, "events: a stream");
+	is_int(VERB_WAIT, proto_verb_named("reload")->flags, "reload: takes wait");
+	is_int(VERB_WAIT, proto_verb_named("rollback")->flags, "rollback: takes wait");
+	is_string("PROGRAM N", proto_verb_named("scale")->args, "scale: its words");
+	is_string("PROGRAM SIG", proto_verb_named("signal")->args, "signal: its words");
+}
+
 static void test_errors(void)
 {
 	struct request r;
@@ -420,6 +467,7 @@ int main(void)
 	test_bytes();
 	test_lengths();
 	test_words();
+	test_table();
 	test_errors();
 	return tap_done();
 }
