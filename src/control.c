@@ -11,8 +11,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +42,8 @@ static int listen_fd = -1;
 static char *socket_path;
 static gid_t allowed_gid = (gid_t)-1;
 static ev_io accept_io;
+static ev_timer accept_pause; /* only while descriptors run out */
+#define ACCEPT_PAUSE 0.1
 static struct client *clients;
 static unsigned nclients;
 static ev_idle resume_idle; /* handles the lines of clients whose reload ended */
@@ -123,20 +125,27 @@ static void append(struct client *c, const char *data, size_t len)
 	c->outlen += len;
 }
 
-/* Queues one JSON line (stolen) and tries to send it. -1: client gone. */
+/* Queues one JSON line (stolen) and tries to send it. -1: client gone.
+ * An answer, however large (status of 10,000 workers), is queued whole;
+ * a client that has not read what it was sent before is dropped. */
 static int answer(struct client *c, json_t *obj)
 {
-	char *line = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	char *line = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER |
+						   JSON_REAL_PRECISION(10))
+			 : NULL;
 	json_decref(obj);
-	if (!line)
-		abort();
-	append(c, line, strlen(line));
-	append(c, "\n", 1);
-	free(line);
+	if (!line) {
+		warn("control: an answer could not be built");
+		line = xstrdup("{\"ok\":false,\"error\":\"internal error: the answer could not be built\"}");
+	}
 	if (c->outlen - c->outpos > CONTROL_MAX_OUTPUT) {
+		free(line);
 		client_free(c); /* it does not read: dropped, never waited on */
 		return -1;
 	}
+	append(c, line, strlen(line));
+	append(c, "\n", 1);
+	free(line);
 	return flush(c);
 }
 
@@ -148,6 +157,20 @@ static int answer_error(struct client *c, const char *msg)
 /* --- requests ------------------------------------------------------------ */
 
 static int process_lines(struct client *c);
+
+/* Clients that stream events or wait for a reload hold their place for
+ * long: they may not take the last places, which stay for status,
+ * health and stop. */
+static bool streaming_full(void)
+{
+	unsigned n = 0;
+	for (const struct client *c = clients; c; c = c->next)
+		n += c->mode == CLIENT_EVENTS || c->waiting_for;
+	return n >= CONTROL_MAX_CLIENTS - CONTROL_RESERVED;
+}
+
+static const char streaming_refused[] =
+	"too many clients stream events or wait for reloads: try again later";
 
 static json_t *result_answer(const struct reload_result *r)
 {
@@ -161,6 +184,8 @@ static json_t *result_answer(const struct reload_result *r)
 
 static int do_reload(struct client *c, const struct request *r)
 {
+	if (r->wait && streaming_full())
+		return answer_error(c, streaming_refused);
 	char err[256] = "segue is stopping";
 	unsigned id = r->kind == REQ_ROLLBACK ? core_rollback("control: rollback", err, sizeof(err))
 					      : core_reload("control");
@@ -229,6 +254,8 @@ static int dispatch(struct client *c, const struct request *r)
 	case REQ_METRICS:
 		return do_metrics(c);
 	case REQ_EVENTS:
+		if (streaming_full())
+			return answer_error(c, streaming_refused);
 		/* The first line says the subscription holds: a client can
 		 * then act knowing it will see what follows. */
 		if (answer(c, json_pack("{s:b, s:b}", "ok", 1, "events", 1)) < 0)
@@ -369,6 +396,26 @@ static void on_event(const char *name, json_t *event, void *data)
 
 /* --- accepting ----------------------------------------------------------- */
 
+/* The peer's supplementary groups hold control-group. The kernel says
+ * how much room they need: a member of 1,000 groups is checked too. */
+static bool in_peer_groups(int fd)
+{
+	socklen_t len = 64 * sizeof(gid_t);
+	gid_t *groups = NULL;
+	int r = -1;
+	/* ERANGE sets len to the room needed; the groups may grow meanwhile */
+	for (int tries = 0; tries < 4 && (tries == 0 || errno == ERANGE); tries++) {
+		groups = xrealloc(groups, len ? len : sizeof(gid_t));
+		if ((r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) == 0)
+			break;
+	}
+	bool found = false;
+	for (size_t i = 0; r == 0 && i < len / sizeof(gid_t); i++)
+		found |= groups[i] == allowed_gid;
+	free(groups);
+	return found;
+}
+
 static bool peer_allowed(int fd, uid_t *uid)
 {
 	struct ucred cred;
@@ -382,14 +429,7 @@ static bool peer_allowed(int fd, uid_t *uid)
 		return false;
 	if (cred.gid == allowed_gid)
 		return true;
-	gid_t groups[256];
-	len = sizeof(groups);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-		return false;
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == allowed_gid)
-			return true;
-	return false;
+	return in_peer_groups(fd);
 }
 
 static void refuse(int fd, const char *msg)
@@ -445,50 +485,115 @@ static void accept_one(int fd)
 	nclients++;
 }
 
+static void accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	ev_io_start(loop, &accept_io);
+}
+
+/* Out of descriptors: accept() would fail at once for ever, and a level-
+ * triggered watcher would spin. Pause accepting a moment, say so at most
+ * once a second. */
+static void pause_accepting(void)
+{
+	static double warned;
+	double now = now_mono();
+	if (now - warned >= 1.0) {
+		warned = now;
+		syswarn("control: accept (pausing new connections for %gs)", ACCEPT_PAUSE);
+	}
+	ev_io_stop(EV_DEFAULT, &accept_io);
+	ev_timer_set(&accept_pause, ACCEPT_PAUSE, 0);
+	ev_timer_start(EV_DEFAULT, &accept_pause);
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0) {
+		if (fd >= 0) {
+			accept_one(fd);
+		} else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			   errno == ENOMEM) {
+			pause_accepting();
+			return;
+		} else {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				syswarn("control: accept");
 			return;
 		}
-		accept_one(fd);
 	}
 }
 
 /* --- the socket ---------------------------------------------------------- */
 
-/* Creates the socket's directory (and missing parents, 0755) with mode
- * 0700, or 0750 for control-group, whose members must reach the socket.
- * An existing directory of segue's own gets the group too. */
-static int make_directory(const char *path, char *err, size_t errlen)
+/* Missing parents of dir are made 0755; existing ones are left alone. */
+static int make_parents(char *dir)
 {
-	char *copy = xstrdup(path);
-	char *dir = dirname(copy);
-	mode_t mode = allowed_gid != (gid_t)-1 ? 0750 : 0700;
-	int r = 0;
 	for (char *p = dir + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			r = -1;
+		int r = mkdir(dir, 0755);
 		*p = '/';
-		if (r < 0)
-			break;
+		if (r < 0 && errno != EEXIST)
+			return -1;
 	}
+	return 0;
+}
+
+/* A directory segue did not make is used only when nobody but root and
+ * segue's user can replace what is in it. */
+static bool safe_directory(const struct stat *st)
+{
+	return (st->st_uid == 0 || st->st_uid == geteuid()) &&
+	       (!(st->st_mode & (S_IWGRP | S_IWOTH)) || (st->st_mode & S_ISVTX));
+}
+
+/* Sets the mode and group of the directory segue just made, or checks
+ * the one it found, through fd (opened without following symlinks). */
+static int settle_directory(int fd, bool made, mode_t mode, const char *dir, char *err,
+			    size_t errlen)
+{
 	struct stat st;
-	if (r == 0 && mkdir(dir, mode) < 0 && errno != EEXIST)
-		r = -1;
-	if (r == 0 && allowed_gid != (gid_t)-1 && stat(dir, &st) == 0 && st.st_uid == geteuid() &&
-	    (chown(dir, (uid_t)-1, allowed_gid) < 0 || chmod(dir, (st.st_mode & 0777) | 0050) < 0))
-		r = -1;
-	if (r < 0)
-		snprintf(err, errlen, "creating %s: %s", dir, strerror(errno));
-	free(copy);
-	return r;
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (made)
+		return (allowed_gid != (gid_t)-1 && fchown(fd, (uid_t)-1, allowed_gid) < 0) ||
+				       fchmod(fd, mode) < 0
+			       ? -1
+			       : 0;
+	if (safe_directory(&st))
+		return 0;
+	snprintf(err, errlen, "directory %s: owned by uid %ld with mode %04o: others could "
+		 "replace the control socket", dir, (long)st.st_uid, (unsigned)(st.st_mode & 07777));
+	return -2;
+}
+
+/* The socket's directory: made 0700, or 0750 for control-group (whose
+ * members must reach the socket), when missing. Only a directory segue
+ * made gets a mode and group; an existing one is checked, never changed. */
+static int make_directory(const char *path, char *err, size_t errlen)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	if (!*dir)
+		strcpy(dir, "/");
+	mode_t mode = allowed_gid != (gid_t)-1 ? 0750 : 0700;
+	bool made = false;
+	int fd = -1, r = -1;
+	if (make_parents(dir) == 0 && ((made = mkdir(dir, mode) == 0) || errno == EEXIST) &&
+	    (fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+		r = settle_directory(fd, made, mode, dir, err, errlen);
+	if (r == -1)
+		snprintf(err, errlen, "directory %s: %s", dir, strerror(errno));
+	if (fd >= 0 && close(fd) < 0)
+		syswarn("closing %s", dir);
+	free(dir);
+	return r < 0 ? -1 : 0;
 }
 
 static int bind_socket(const char *path, mode_t mode, char *err, size_t errlen)
@@ -546,6 +651,7 @@ int control_open(const char *path, mode_t mode, const char *group, char *err, si
 	socket_path = xstrdup(path);
 	ev_io_init(&accept_io, accept_cb, listen_fd, EV_READ);
 	ev_io_start(EV_DEFAULT, &accept_io);
+	ev_timer_init(&accept_pause, accept_resume_cb, ACCEPT_PAUSE, 0);
 	ev_idle_init(&resume_idle, resume_cb);
 	event_subscribe(on_event, NULL);
 	return 0;
@@ -565,4 +671,5 @@ void control_close(void)
 	free(socket_path);
 	socket_path = NULL;
 	ev_idle_stop(EV_DEFAULT, &resume_idle);
+	ev_timer_stop(EV_DEFAULT, &accept_pause);
 }

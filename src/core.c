@@ -20,7 +20,7 @@
 
 /* Workers spawned in one pass of the loop at most: each is a fork and an
  * exec of /bin/sh, and the control socket must not wait for 1,000. */
-#define SPAWNS_PER_PASS 32
+#define SPAWNS_PER_PASS 8
 
 static ev_signal signals[7];
 static ev_child children;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -170,6 +171,19 @@ static void ensure_std_fds(void)
 	}
 }
 
+/* Each worker costs segue a descriptor or two (its notify socket, its
+ * output pipe): 1,000 workers pass the usual soft limit of 1024, and
+ * running out would leave control clients and workers unserved. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		fprintf(stderr, "segue: raising the descriptor limit: %s\n", strerror(errno));
+}
+
 /* The directory a quick-mode worker starts in: the shell's logical $PWD
  * when it is where we are, so that a `current` symlink is followed anew at
  * each spawn. */
@@ -259,6 +273,7 @@ int main(int argc, char **argv)
 		status = EXIT_RUNTIME;
 	} else if (config) {
 		pick_control_path(config);
+		raise_fd_limit();
 		listen_take_inherited();
 		char *directory = starting_directory();
 		status = run(config, &o, directory);

@@ -108,6 +108,19 @@ json_t *status_json(void)
 			 programs_json(), "last_reload", last_reload_json());
 }
 
+/* A slot without a ready worker says why its last one failed ("worker 0
+ * cannot start: directory /srv/x: No such file or directory"). */
+static void slot_problems(json_t *problems, const struct slot *s)
+{
+	const char *name = s->prog->conf->name;
+	if (model_slot_in_crash_loop(s))
+		json_array_append_new(problems, json_sprintf("%s: crash loop in slot %d", name,
+							     s->index));
+	else if (s->failures > 0 && !(s->worker && s->worker->state == WORKER_READY))
+		json_array_append_new(problems, json_sprintf("%s: slot %d: %s", name, s->index,
+							     s->failure));
+}
+
 json_t *health_json(void)
 {
 	json_t *problems = json_array();
@@ -118,9 +131,7 @@ json_t *health_json(void)
 			json_array_append_new(problems, json_sprintf("%s: %d of %d workers ready",
 								     p->conf->name, ready, p->desired));
 		for (int j = 0; j < p->desired; j++)
-			if (model_slot_in_crash_loop(p->slots[j]))
-				json_array_append_new(problems, json_sprintf("%s: crash loop in slot %d",
-									     p->conf->name, j));
+			slot_problems(problems, p->slots[j]);
 	}
 	if (!model->serving)
 		json_array_append_new(problems, json_string("no generation is serving"));
