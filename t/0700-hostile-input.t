@@ -12,17 +12,21 @@ secret=$T/secret
 printf 'root only\n' > "$secret"
 chmod 600 "$secret"
 have_python() { command -v python3 >/dev/null 2>&1; }
-
-# --- log-file through a symlink, at start ----------------------------------
-ln -s "$secret" "$T/link.log"
-cat > "$T/link.conf" <<CONF
-control = "$T/c1.sock"
-log-file = "$T/link.log"
+# write_conf FILE CONTROL LOG-FILE: one program, ready after 50 ms
+write_conf() {
+	cat > "$1" <<CONF
+control = "$2"
+log-file = "$3"
 program app {
   command = "sleep 300"
   ready-delay = "50ms"
 }
 CONF
+}
+
+# --- log-file through a symlink, at start ----------------------------------
+ln -s "$secret" "$T/link.log"
+write_conf "$T/link.conf" "$T/c1.sock" "$T/link.log"
 timeout -k 2 10 "$SEGUE" -c "$T/link.conf" > "$T/out1" 2>&1
 st=$?
 ok "$([ "$st" -ne 0 ] && [ "$st" -lt 124 ]; echo $?)" \
@@ -32,14 +36,7 @@ is "$(cat "$secret")" "root only" "the file behind the symlink is untouched"
 
 # --- log-file swapped for a symlink, then USR1 ----------------------------
 # The log file is lib.sh's own $T/segue.log, which segue then appends to.
-cat > "$T/file.conf" <<CONF
-control = "$T/c2.sock"
-log-file = "$T/segue.log"
-program app {
-  command = "sleep 300"
-  ready-delay = "50ms"
-}
-CONF
+write_conf "$T/file.conf" "$T/c2.sock" "$T/segue.log"
 start_segue -c "$T/file.conf"
 ok $? "segue starts with a log-file"
 wait_log 'event=worker_ready'

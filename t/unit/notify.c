@@ -200,7 +200,13 @@ static void test_status(void)
 	good("Latin-1", "STATUS=caf\xe9", "T", "caf\xef\xbf\xbd");
 	good("surrogate", "STATUS=<\xed\xa0\x80>", "T", "<\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd>");
 	good("overlong", "STATUS=\xc0\xaf", "T", "\xef\xbf\xbd\xef\xbf\xbd");
+}
 
+/* Each byte alone between '<' and '>': kept, '?' or U+FFFD. */
+static void test_status_bytes(void)
+{
+	char buf[NOTIFY_MAX_DATAGRAM + 16], want[NOTIFY_STATUS_MAX + 16];
+	struct notify_msg m;
 	int replaced = 0;
 
 	for (int c = 1; c < 256; c++) {
@@ -638,6 +644,7 @@ int main(void)
 	test_keys();
 	test_lines();
 	test_status();
+	test_status_bytes();
 	test_status_cut();
 	test_reset();
 	test_big();
