@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 struct inherited {
@@ -125,38 +127,85 @@ static int open_tcp(const struct socket_conf *s, char *err, size_t len)
 	if (listen(fd, s->backlog) < 0)
 		goto fail;
 	return fd;
-fail:
-	snprintf(err, len, "%s: %s", what, strerror(errno));
+fail:;
+	int saved = errno;
+	snprintf(err, len, "%s: %s", what, strerror(saved));
 	close(fd);
+	errno = saved; /* EADDRINUSE for listen_open_retry */
 	return -1;
+}
+
+/* Fills sun with path, which must fit in sun_path with its NUL: a longer
+ * one would overflow it (or name another file once cut). */
+static int unix_address(const char *path, struct sockaddr_un *sun, char *err, size_t len)
+{
+	size_t n = strlen(path);
+	*sun = (struct sockaddr_un){.sun_family = AF_UNIX};
+	if (n == 0 || n >= sizeof(sun->sun_path)) {
+		if (n)
+			snprintf(err, len, "unix socket path %s: too long (%zu bytes, at most %zu)",
+				 path, n, sizeof(sun->sun_path) - 1);
+		else
+			snprintf(err, len, "empty unix socket path");
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun->sun_path, path, n + 1);
+	return 0;
+}
+
+/* Whether a process listens on the socket file: 0 when the connection is
+ * refused (its listener is gone), else an errno: 0 is never returned for a
+ * live one. The connect never blocks: a listener whose backlog is full
+ * answers EAGAIN at once, and a connect still pending after PROBE_MS counts
+ * as "in use", since segue's loop must not wait on anyone. */
+#define PROBE_MS 100
+static int probe_unix(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return errno;
+	int e = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ? EISCONN : errno;
+	if (e == EINPROGRESS) {
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		socklen_t elen = sizeof(e);
+		if (poll(&p, 1, PROBE_MS) != 1 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0 || e == 0)
+			e = EISCONN;
+	}
+	close(fd);
+	return e == ECONNREFUSED ? 0 : e;
 }
 
 /* A socket file whose listener is gone refuses connections: that one is
  * stale and may be replaced. Anything else at the path is left alone. */
 int listen_remove_stale_unix(const char *path, char *err, size_t len)
 {
+	struct sockaddr_un sun;
 	struct stat st;
+	if (unix_address(path, &sun, err, len) < 0)
+		return -1;
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : (snprintf(err, len, "%s: %s", path, strerror(errno)), -1);
 	if (!S_ISSOCK(st.st_mode)) {
 		snprintf(err, len, "%s exists and is not a socket", path);
+		errno = EEXIST;
 		return -1;
 	}
-	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe < 0) {
-		snprintf(err, len, "socket: %s", strerror(errno));
-		return -1;
-	}
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	int r = connect(probe, (struct sockaddr *)&sun, sizeof(sun));
-	int saved = errno;
-	close(probe);
-	if (r == 0 || saved != ECONNREFUSED) {
+	int e = probe_unix(&sun);
+	if (e == ENOENT)
+		return 0; /* gone meanwhile */
+	if (e == EISCONN || e == EAGAIN) {
 		snprintf(err, len, "%s is in use by a running process", path);
+		errno = EADDRINUSE;
 		return -1;
 	}
-	if (unlink(path) < 0) {
+	if (e != 0) {
+		snprintf(err, len, "%s: cannot tell whether it is in use: %s", path, strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
 		snprintf(err, len, "removing stale %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -169,14 +218,18 @@ static int lookup_ids(const struct socket_conf *s, uid_t *uid, gid_t *gid)
 	*gid = (gid_t)-1;
 	if (s->owner && *s->owner) {
 		struct passwd *pw = getpwnam(s->owner);
-		if (!pw)
+		if (!pw) {
+			errno = 0; /* "unknown user or group" */
 			return -1;
+		}
 		*uid = pw->pw_uid;
 	}
 	if (s->group && *s->group) {
 		struct group *gr = getgrnam(s->group);
-		if (!gr)
+		if (!gr) {
+			errno = 0;
 			return -1;
+		}
 		*gid = gr->gr_gid;
 	}
 	return 0;
@@ -185,15 +238,14 @@ static int lookup_ids(const struct socket_conf *s, uid_t *uid, gid_t *gid)
 static int open_unix(const struct socket_conf *s, char *err, size_t len)
 {
 	const char *path = s->addr.path;
-	if (listen_remove_stale_unix(path, err, len) < 0)
+	struct sockaddr_un sun;
+	if (unix_address(path, &sun, err, len) < 0 || listen_remove_stale_unix(path, err, len) < 0)
 		return -1;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, len, "socket: %s", strerror(errno));
 		return -1;
 	}
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	memcpy(sun.sun_path, path, strlen(path) + 1);
 	/* Bind with no permissions at all, then open up: nobody can connect
 	 * in the window before the configured mode applies. */
 	mode_t old = umask(0777);
@@ -222,8 +274,10 @@ fail_unlink:
 	unlink(path);
 	errno = saved;
 fail:
-	snprintf(err, len, "%s %s: %s", what, path, errno ? strerror(errno) : "unknown user or group");
+	saved = errno;
+	snprintf(err, len, "%s %s: %s", what, path, saved ? strerror(saved) : "unknown user or group");
 	close(fd);
+	errno = saved;
 	return -1;
 }
 
@@ -239,7 +293,30 @@ int listen_open(const struct socket_conf *s, char *err, size_t errlen)
 		return open_systemd(s, err, errlen);
 	}
 	snprintf(err, errlen, "unknown address kind");
+	errno = EINVAL;
 	return -1;
+}
+
+int listen_open_retry(const struct socket_conf *s, double max_wait, char *err, size_t errlen)
+{
+	double deadline = now_mono() + max_wait;
+	for (bool said = false;; said = true) {
+		int fd = listen_open(s, err, errlen);
+		if (fd >= 0 || errno != EADDRINUSE)
+			return fd;
+		double left = deadline - now_mono();
+		if (left <= 0) {
+			errno = EADDRINUSE;
+			return -1;
+		}
+		if (!said)
+			warn("socket %s: %s: retrying every 100 ms for up to %.1f s (workers of "
+			     "a segue that was killed may still hold it)", s->name, err, max_wait);
+		double nap = left < 0.1 ? left : 0.1;
+		struct timespec ts = {0, (long)(nap * 1e9)};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 }
 
 void listen_describe(int fd, char *buf, size_t len)
@@ -298,6 +375,11 @@ void listen_close(const struct socket_conf *s, int fd)
 	 * this path while this one is still held. */
 	if (s->addr.kind == ADDR_UNIX && unlink(s->addr.path) < 0 && errno != ENOENT)
 		syswarn("removing %s", s->addr.path);
+	listen_close_keep_path(s, fd);
+}
+
+void listen_close_keep_path(const struct socket_conf *s, int fd)
+{
 	if (close(fd) < 0)
 		syswarn("closing socket %s", s->name);
 }

@@ -19,16 +19,27 @@ int listen_claim_inherited(const char *name);
 void listen_close_unclaimed(void (*forget)(const char *name));
 
 /* Opens the socket `s` describes: bound and listening, blocking, CLOEXEC.
- * Returns the fd, or -1 with a message in err. A unix socket file left by a
- * dead process is replaced; one a live process listens on is not. */
+ * Returns the fd, or -1 with a message in err and errno set (EADDRINUSE when
+ * another process holds the address). A unix socket file left by a dead
+ * process is replaced; one a live process listens on is not. */
 int listen_open(const struct socket_conf *s, char *err, size_t errlen);
+
+/* listen_open, retried every 100 ms for up to max_wait seconds while the
+ * address is in use (EADDRINUSE, or a unix socket a live process listens
+ * on), with one warning: at start, workers orphaned by a segue that was
+ * killed may hold it until they drain. It blocks: for start-up only, with
+ * max_wait = the program's drain-timeout; 0 tries once. */
+int listen_open_retry(const struct socket_conf *s, double max_wait, char *err, size_t errlen);
 
 /* The socket fd is bound to the address a names (any port for port 0). */
 bool listen_matches(int fd, const struct address *a);
 
 /* Makes way for a unix socket at path: nothing there, or a socket file
  * whose listener is gone (connect refused), which is removed. A live
- * socket or any other file is an error, with a message in err. */
+ * socket or any other file is an error, with a message in err and errno
+ * (EADDRINUSE for a live one). The probe never blocks: a listener that has
+ * not answered within 100 ms (a full backlog) counts as live. A path too
+ * long for sun_path is an error (ENAMETOOLONG). */
 int listen_remove_stale_unix(const char *path, char *err, size_t len);
 
 /* Applies a new backlog to a held socket (listen() again). */
@@ -40,5 +51,9 @@ void listen_describe(int fd, char *buf, size_t len);
 
 /* Closes a held socket; removes its file for unix sockets segue created. */
 void listen_close(const struct socket_conf *s, int fd);
+/* Closes a held socket but leaves a unix socket's file in place: for a
+ * socket that stays in systemd's fd store, whose next segue serves on the
+ * same path. */
+void listen_close_keep_path(const struct socket_conf *s, int fd);
 
 #endif

@@ -1,6 +1,7 @@
 /* log.c: the supervisor's own messages and structured events. */
 /* SPDX-License-Identifier: MIT */
 #include "log.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,11 +25,43 @@ static int debug_on;
 static struct subscriber *subscribers;
 static size_t nsubscribers;
 
+/* The longest msg of an event, in bytes with its NUL. */
+#define LOG_MSG_MAX 1024
+
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
+static char open_error[600];
+
+/* Never through a symlink: whoever can write the log's directory could
+ * otherwise make root append to any file. O_NONBLOCK only for the open, so
+ * that a FIFO without a reader fails at once instead of hanging segue. */
 static int open_log_file(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+				    O_NOCTTY, 0640);
+	if (fd >= 0 && fd_set_nonblock(fd, false) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		fd = -1;
+	}
+	if (fd >= 0)
+		return fd;
+	int saved = errno;
+	struct stat st;
+	if (saved == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		snprintf(open_error, sizeof(open_error),
+			 "log-file %s: is a symbolic link, which segue does not follow", path);
+	else
+		snprintf(open_error, sizeof(open_error), "log-file %s: %s", path,
+			 strerror(saved));
+	errno = saved;
+	return -1;
+}
+
+const char *log_error(void)
+{
+	return open_error;
 }
 
 int log_open(enum log_format f, const char *path)
@@ -60,6 +94,8 @@ int log_reopen(void)
 	char *path = xstrdup(log_path);
 	int r = log_open(format, path);
 	free(path);
+	if (r < 0)
+		warn("%s; still writing to the file opened before", open_error);
 	return r;
 }
 
@@ -203,48 +239,56 @@ static void write_line(const char *line)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s)
+static json_t *clean_json(json_t *v);
+
+static json_t *clean_object(json_t *obj)
 {
-	size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-		   : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
+	json_t *out = json_object();
+	const char *key;
+	json_t *value;
+	json_object_foreach(obj, key, value)
+	{
+		json_t *k = json_string_utf8(key);
+		if (out && k)
+			json_object_set_new_nocheck(out, json_string_value(k), clean_json(value));
+		json_decref(k);
+	}
+	return out;
 }
 
-/* A JSON string of s; bytes that are not UTF-8 (a Latin-1 path, a
- * worker's binary output) become '?' rather than losing the message. */
-static json_t *utf8_string(const char *s)
+/* A copy of v in which every string and every key is valid UTF-8: jansson
+ * checks json_string() but not the _nocheck forms, and json_dumps fails on
+ * (and a control client's JSON parser rejects) anything else. */
+static json_t *clean_json(json_t *v)
 {
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	char *copy = xstrdup(s);
-	for (unsigned char *p = (unsigned char *)copy; *p;) {
-		size_t n = utf8_len(p);
-		/* jansson also refuses overlong forms and surrogates */
-		json_t *seq = n > 1 ? json_stringn((const char *)p, n) : NULL;
-		bool valid = n == 1 || seq;
-		json_decref(seq);
-		if (!valid) {
-			*p++ = '?';
-			continue;
+	size_t i;
+	json_t *item, *out;
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		if (utf8_valid(json_string_value(v), json_string_length(v)))
+			return json_incref(v);
+		return json_stringn_utf8(json_string_value(v), json_string_length(v));
+	case JSON_OBJECT:
+		return clean_object(v);
+	case JSON_ARRAY:
+		out = json_array();
+		json_array_foreach(v, i, item)
+		{
+			if (out)
+				json_array_append_new(out, clean_json(item));
 		}
-		p += n;
+		return out;
+	default:
+		return json_incref(v);
 	}
-	j = json_string(copy);
-	free(copy);
-	return j ? j : json_string("?");
 }
 
 static json_t *new_event(enum log_level level, const char *name)
 {
 	char ts[40];
 	format_timestamp(now_wall(), ts, sizeof(ts));
-	return json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level_names[level],
-			 "event", name);
+	return json_pack("{s:s, s:s, s:o}", "ts", ts, "level", level_names[level], "event",
+			 json_string_utf8(name ? name : "?"));
 }
 
 static void emit(enum log_level level, const char *name, json_t *fields,
@@ -253,12 +297,19 @@ static void emit(enum log_level level, const char *name, json_t *fields,
 	json_t *event = new_event(level, name);
 	if (!event)
 		abort();
-	if (fields) {
-		json_object_update(event, fields);
-		json_decref(fields);
+	if (json_is_object(fields)) {
+		json_t *clean = clean_json(fields);
+		if (clean)
+			json_object_update(event, clean);
+		json_decref(clean);
 	}
-	if (msg && *msg)
-		json_object_set_new(event, "msg", utf8_string(msg));
+	json_decref(fields);
+	if (msg && *msg) {
+		/* Cut to the message limit between two characters. */
+		char text[LOG_MSG_MAX];
+		size_t n = utf8_clean(text, sizeof(text), msg, strlen(msg));
+		json_object_set_new_nocheck(event, "msg", json_stringn_nocheck(text, n));
+	}
 	if (level != LEVEL_DEBUG || debug_on) {
 		char *line = render(event);
 		if (line)
@@ -273,7 +324,8 @@ static void emit(enum log_level level, const char *name, json_t *fields,
 void event_emit(enum log_level level, const char *name, json_t *fields,
 		const char *fmt, ...)
 {
-	char msg[1024];
+	/* Longer than the limit, so that the cut falls on a character. */
+	char msg[2 * LOG_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -286,7 +338,7 @@ vmessage(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	if (level == LEVEL_DEBUG && !debug_on)
 		return;
-	char msg[1024];
+	char msg[2 * LOG_MSG_MAX];
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (errnum && n >= 0 && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(errnum));

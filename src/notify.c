@@ -1,8 +1,11 @@
 /* notify.c: sd_notify datagrams from workers: the parser and the sockets. */
 /* SPDX-License-Identifier: MIT */
 #include "notify.h"
+#include "utf8.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +19,16 @@ static bool starts_with(const char *line, size_t len, const char *prefix)
 	return len >= n && memcmp(line, prefix, n) == 0;
 }
 
+/* The status goes into JSON answers and log lines: valid UTF-8, cut
+ * between two characters, and without control characters. */
 static void copy_status(struct notify_msg *m, const char *s, size_t len)
 {
-	size_t j = 0;
-	for (size_t i = 0; i < len && j + 1 < sizeof(m->status); i++) {
-		unsigned char c = (unsigned char)s[i];
-		m->status[j++] = (c < ' ' || c == 0x7f) ? '?' : (char)c;
+	size_t n = utf8_clean(m->status, sizeof(m->status), s, len);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)m->status[i];
+		if (c < ' ' || c == 0x7f)
+			m->status[i] = '?';
 	}
-	m->status[j] = '\0';
 	m->has_status = true;
 }
 
@@ -88,6 +93,111 @@ int notify_dir_open(void)
 		if (bases[i])
 			notify_dir = make_private_dir(bases[i]);
 	return notify_dir ? 0 : -1;
+}
+
+/* The room a socket name takes after the directory: "/" and a serial. */
+#define SOCKET_NAME_ROOM 12
+
+/* Opens path as a directory segue owns, creating it when missing. An
+ * existing one is used only if it is a directory (never through a symlink)
+ * owned by segue's euid: anyone else could swap or read its sockets. The
+ * mode is set through the descriptor, so no path can be swapped under it. */
+static int open_own_dir(const char *path, char *err, size_t len)
+{
+	int fd = -1, saved = 0;
+	struct stat st;
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		saved = errno;
+		snprintf(err, len, "creating %s: %s", path, strerror(saved));
+	} else if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		saved = errno;
+		if (saved == ELOOP || saved == ENOTDIR)
+			snprintf(err, len, "%s exists and is not a directory (segue does not "
+				 "follow a symbolic link there)", path);
+		else
+			snprintf(err, len, "%s: %s", path, strerror(saved));
+	} else if (fstat(fd, &st) < 0) {
+		saved = errno;
+		snprintf(err, len, "%s: %s", path, strerror(saved));
+	} else if (st.st_uid != geteuid()) {
+		saved = EPERM;
+		snprintf(err, len, "%s is owned by uid %ld, not by segue's uid %ld: refusing it",
+			 path, (long)st.st_uid, (long)geteuid());
+	} else if (fchmod(fd, 0711) < 0) {
+		saved = errno;
+		snprintf(err, len, "chmod 0711 %s: %s", path, strerror(saved));
+	}
+	if (saved == 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* Removes what a crashed run left in the directory: every entry but
+ * subdirectories (only segue can write there, and the names it binds would
+ * collide with them). */
+static int remove_leftovers(int dirfd, const char *path, char *err, size_t len)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		int saved = errno;
+		snprintf(err, len, "reading %s: %s", path, strerror(saved));
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		return -1;
+	}
+	struct dirent *e;
+	int r = 0;
+	while (r == 0 && (e = readdir(d))) {
+		struct stat st;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
+			continue;
+		if (unlinkat(dirfd, e->d_name, 0) < 0 && errno != ENOENT) {
+			snprintf(err, len, "removing stale %s/%s: %s", path, e->d_name,
+				 strerror(errno));
+			r = -1;
+		}
+	}
+	int saved = errno;
+	closedir(d);
+	errno = saved;
+	return r;
+}
+
+int notify_dir_open_beside(const char *control_path, char *err, size_t len)
+{
+	char *path = NULL;
+	if (!control_path || !*control_path || asprintf(&path, "%s.notify", control_path) < 0) {
+		snprintf(err, len, "no control socket path to put the notify directory beside");
+		errno = EINVAL;
+		return -1;
+	}
+	struct sockaddr_un sun;
+	if (strlen(path) + SOCKET_NAME_ROOM > sizeof(sun.sun_path)) {
+		snprintf(err, len, "%s: too long: its sockets' paths must fit in %zu bytes", path,
+			 sizeof(sun.sun_path) - 1);
+		free(path);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open_own_dir(path, err, len);
+	int r = fd < 0 ? -1 : remove_leftovers(fd, path, err, len);
+	int saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (r < 0) {
+		free(path);
+		errno = saved;
+		return -1;
+	}
+	free(notify_dir);
+	notify_dir = path;
+	return 0;
 }
 
 void notify_dir_close(void)

@@ -25,10 +25,20 @@ struct notify_msg {
  * notification (a NUL byte, a line without '=', zero bytes). */
 int notify_parse(const char *buf, size_t len, struct notify_msg *msg);
 
-/* Creates the private directory that holds the workers' notify sockets:
- * RUNSTATEDIR/segue-notify.XXXXXX for root, else under $XDG_RUNTIME_DIR
- * or /tmp; mode 0711, so a worker's user reaches its own socket but cannot
- * list the others. Returns 0, or -1 with errno. */
+/* Opens the directory that holds the workers' notify sockets, one stable
+ * place per instance, beside its control socket: CONTROL_PATH.notify, so
+ * that a crash leaves no new directory behind. It is created by segue, or
+ * used only if it is a real directory (not a symlink) owned by segue's
+ * euid; its mode becomes 0711 (a worker's user reaches its own socket but
+ * cannot list the others). Whatever an earlier run left in it is removed:
+ * call it once the control socket is held, which proves that no other segue
+ * of this instance runs (not after an upgrade in place, whose sockets live
+ * on). Returns 0, or -1 with errno and a message naming the path in err. */
+int notify_dir_open_beside(const char *control_path, char *err, size_t errlen);
+/* Deprecated: a fresh RUNSTATEDIR/segue-notify.XXXXXX (or under
+ * $XDG_RUNTIME_DIR, /tmp) per run, which each crash leaves behind. Remove it
+ * once supervisor.c calls notify_dir_open_beside. Returns 0, or -1 with
+ * errno. */
 int notify_dir_open(void);
 /* Removes the directory (its sockets must be closed first). */
 void notify_dir_close(void);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,12 +24,13 @@ struct child_error {
 
 enum child_step {
 	STEP_PIPE, STEP_DEVNULL, STEP_OUTPUT, STEP_FDS, STEP_CHDIR,
-	STEP_GROUPS, STEP_GID, STEP_UID, STEP_EXEC,
+	STEP_GROUPS, STEP_GID, STEP_UID, STEP_DEATH_SIGNAL, STEP_EXEC,
 };
 
 static const char *const step_names[] = {
 	"pipe", "open /dev/null", "redirect output", "pass sockets",
-	"chdir", "setgroups", "setgid", "setuid", "exec /bin/sh",
+	"chdir", "setgroups", "setgid", "setuid", "set the parent-death signal",
+	"exec /bin/sh",
 };
 
 static void close_from(int lowest, int keep)
@@ -122,8 +124,22 @@ static int setup_io(const struct spawn_spec *s, enum child_step *step)
 	return 0;
 }
 
+/* The child gets sig when segue dies (SIGKILL, the OOM killer), so that it
+ * drains instead of serving on unsupervised. Set after the uid change,
+ * which clears it; exec keeps it, and segue's own exec (an upgrade in
+ * place) does not trigger it: only the death of the forking thread does.
+ * If segue died before this point, no signal will ever come: exit. */
+static int set_death_signal(int sig, pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, (unsigned long)sig) < 0)
+		return -1;
+	if (getppid() != parent)
+		_exit(127);
+	return 0;
+}
+
 static void __attribute__((noreturn)) child(const struct spawn_spec *s, char *script,
-					    int errfd)
+					    int errfd, pid_t parent)
 {
 	enum child_step step = STEP_PIPE;
 	reset_signals();
@@ -137,6 +153,9 @@ static void __attribute__((noreturn)) child(const struct spawn_spec *s, char *sc
 	if (s->directory && chdir(s->directory) < 0)
 		goto fail;
 	if (s->set_ids && set_ids(s, &step) < 0)
+		goto fail;
+	step = STEP_DEATH_SIGNAL;
+	if (s->death_signal > 0 && set_death_signal(s->death_signal, parent) < 0)
 		goto fail;
 	if (s->listen_pid_slot)
 		put_decimal(s->listen_pid_slot, (long)getpid());
@@ -171,6 +190,7 @@ pid_t spawn(const struct spawn_spec *s, char *err, size_t errlen)
 	/* Built before the fork: the child may only make async-signal-safe
 	 * calls, and malloc is not one. */
 	char *script = xasprintf("%s%s", s->shell_line ? "" : "exec ", s->command);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -180,7 +200,7 @@ pid_t spawn(const struct spawn_spec *s, char *err, size_t errlen)
 		return -1;
 	}
 	if (pid == 0)
-		child(s, script, pipefd[1]);
+		child(s, script, pipefd[1], parent);
 	free(script);
 	/* Also from this side, so that signalling the group works at once,
 	 * whichever process runs first. */

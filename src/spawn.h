@@ -23,6 +23,9 @@ struct spawn_spec {
 	size_t ngroups;
 	int output_fd;         /* -1: inherit stdout/stderr; else both go there */
 	bool shell_line;       /* run as /bin/sh -c COMMAND, without the exec */
+	/* Sent to the child when segue dies (PR_SET_PDEATHSIG), e.g. the
+	 * drain signal; 0 for none. Not sent when segue execs itself. */
+	int death_signal;
 };
 
 /* Starts the child (a worker: /bin/sh -c 'exec COMMAND', so the worker's

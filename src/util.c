@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,19 +141,51 @@ int count_open_fds(void)
 	return n - 1; /* the directory's own descriptor */
 }
 
+/* Bits for a temporary name nobody can guess in advance. */
+static unsigned long random_bits(void)
+{
+	unsigned long r;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) == (ssize_t)sizeof(r))
+		return r;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long)ts.tv_nsec ^ ((unsigned long)ts.tv_sec << 20);
+}
+
+/* Creates a new file beside path, exclusively and never through a symlink:
+ * whoever can write the directory could plant a link to a root-only file.
+ * Returns the fd with the name in *tmp, or -1 with errno. */
+static int create_temp(const char *path, char **tmp)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		*tmp = xasprintf("%s.tmp.%ld.%08lx", path, (long)getpid(),
+				 random_bits() & 0xffffffffUL);
+		int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			return fd;
+		int saved = errno;
+		free(*tmp);
+		*tmp = NULL;
+		errno = saved;
+		if (saved != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
 int write_pidfile(const char *path, pid_t pid)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		free(tmp);
+	char *tmp;
+	int fd = create_temp(path, &tmp);
+	if (fd < 0)
 		return -1;
-	}
 	char buf[32];
 	int len = snprintf(buf, sizeof(buf), "%ld\n", (long)pid);
-	int r = write(fd, buf, len) == len ? 0 : -1;
+	errno = EIO; /* for a short write, which sets none */
+	int r = write(fd, buf, (size_t)len) == len ? 0 : -1;
 	if (close(fd) < 0)
 		r = -1;
+	/* rename replaces a symlink at path; it never writes through it. */
 	if (r == 0)
 		r = rename(tmp, path);
 	if (r < 0) {
@@ -161,4 +195,44 @@ int write_pidfile(const char *path, pid_t pid)
 	}
 	free(tmp);
 	return r;
+}
+
+/* The pid a pidfile's text holds ("123" or "123\n"), or -1. */
+static long parse_pid(const char *text)
+{
+	char *end;
+	errno = 0;
+	long pid = strtol(text, &end, 10);
+	if (errno || end == text || pid <= 0 || (*end && strcmp(end, "\n") != 0))
+		return -1;
+	return pid;
+}
+
+int remove_pidfile(const char *path, pid_t pid)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ELOOP ? 0 : -1;
+	struct stat st;
+	char buf[32];
+	ssize_t n = 0;
+	if (fstat(fd, &st) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (S_ISREG(st.st_mode))
+		n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if (n <= 0 || parse_pid(buf) != (long)pid)
+		return 0;
+	/* Only the very file that was read: the name may have been replaced. */
+	struct stat now;
+	if (lstat(path, &now) < 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino)
+		return 0;
+	if (unlink(path) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return 1;
 }

@@ -38,7 +38,16 @@ int fd_set_nonblock(int fd, bool on);
 /* Number of open descriptors of this process (from /proc/self/fd). */
 int count_open_fds(void);
 
-/* Writes pid to path atomically (temp file, then rename). */
+/* Writes pid to path atomically: a new temporary file beside it (created
+ * exclusively, never through a symlink, mode 0644), then renamed over it.
+ * Returns 0, or -1 with errno. */
 int write_pidfile(const char *path, pid_t pid);
+
+/* Removes the pidfile at path only if it is a regular file (a symlink is
+ * neither followed nor removed) that still holds pid: a second segue that
+ * fails at start must not remove the running one's. Returns 1 when it
+ * removed it, 0 when it left it alone (gone, another pid, not a regular
+ * file), -1 with errno on an error. */
+int remove_pidfile(const char *path, pid_t pid);
 
 #endif

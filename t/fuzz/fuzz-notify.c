@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../../src/notify.h"
+#include "../../src/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -49,6 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (const char *p = m.status; p < end; p++)
 			if ((unsigned char)*p < ' ' || *p == 0x7f)
 				abort();
+		/* It goes into JSON: valid UTF-8 only. */
+		if (!utf8_valid(m.status, (size_t)(end - m.status)))
+			abort();
 		/* A flag is set only by its exact line. */
 		if (m.ready && !memmem(data, size, "READY=1", 7))
 			abort();

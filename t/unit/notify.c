@@ -1,6 +1,7 @@
 /* t/unit/notify.c: unit tests for the sd_notify parser and its socket. */
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,15 +188,25 @@ static void test_status(void)
 		       "long status, then READY=1: truncated");
 	}
 
-	/* Control bytes become '?', the rest (UTF-8 included) stays. */
+	/* Control bytes become '?', valid UTF-8 stays, invalid bytes become
+	 * U+FFFD. */
 	good("tab", "STATUS=a\tb", "T", "a?b");
 	good("CR", "STATUS=a\r", "T", "a?");
 	good("escape", "STATUS=\x1b[31mred\x1b[0m", "T", "?[31mred?[0m");
 	good("DEL", "STATUS=x\x7f", "T", "x?");
 	good("bell and backspace", "STATUS=\a\b", "T", "??");
 	good("UTF-8", "STATUS=d\xc3\xa9j\xc3\xa0 vu", "T", "d\xc3\xa9j\xc3\xa0 vu");
-	good("high bytes", "STATUS=\x80\xff", "T", "\x80\xff");
+	good("high bytes", "STATUS=\x80\xff", "T", "\xef\xbf\xbd\xef\xbf\xbd");
+	good("Latin-1", "STATUS=caf\xe9", "T", "caf\xef\xbf\xbd");
+	good("surrogate", "STATUS=<\xed\xa0\x80>", "T", "<\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd>");
+	good("overlong", "STATUS=\xc0\xaf", "T", "\xef\xbf\xbd\xef\xbf\xbd");
+}
 
+/* Each byte alone between '<' and '>': kept, '?' or U+FFFD. */
+static void test_status_bytes(void)
+{
+	char buf[NOTIFY_MAX_DATAGRAM + 16], want[NOTIFY_STATUS_MAX + 16];
+	struct notify_msg m;
 	int replaced = 0;
 
 	for (int c = 1; c < 256; c++) {
@@ -206,14 +217,16 @@ static void test_status(void)
 		if (parse(buf, 10, &m) != 0)
 			continue;
 		bool control = c < 0x20 || c == 0x7f;
+		char want1[8];
 
-		if (m.status[0] == '<' && m.status[2] == '>' && m.status[3] == '\0' &&
-		    m.status[1] == (control ? '?' : (char)c))
+		snprintf(want1, sizeof(want1), "<%s>",
+			 control ? "?" : c >= 0x80 ? "\xef\xbf\xbd" : (char[]){(char)c, 0});
+		if (strcmp(m.status, want1) == 0)
 			replaced++;
 		else
 			diag("byte 0x%02x: status \"%s\"", c, m.status);
 	}
-	is_int(254, replaced, "every byte but NUL and newline: kept or '?'");
+	is_int(254, replaced, "every byte but NUL and newline: kept, '?' or U+FFFD");
 	/* A long status of control bytes: replaced and truncated. */
 	memcpy(buf, "STATUS=", 7);
 	memset(buf + 7, '\t', 600);
@@ -221,6 +234,42 @@ static void test_status(void)
 	want[NOTIFY_STATUS_MAX - 1] = '\0';
 	if (is_int(0, parse(buf, 607, &m), "600 tabs parse"))
 		is_string(want, m.status, "600 tabs: 255 '?'");
+}
+
+/* A status cut at its limit keeps whole characters only: each multi-byte
+ * character is tried across the limit at each of its byte positions. */
+static void test_status_cut(void)
+{
+	static const char *const chars[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+	char buf[NOTIFY_STATUS_MAX + 32];
+	struct notify_msg m;
+	int bad = 0, tried = 0;
+
+	for (size_t c = 0; c < sizeof(chars) / sizeof(chars[0]); c++) {
+		size_t w = strlen(chars[c]);
+		for (size_t before = NOTIFY_STATUS_MAX - 1 - w - 1; before <= NOTIFY_STATUS_MAX;
+		     before++) {
+			size_t n = 0;
+			memcpy(buf, "STATUS=", 7);
+			memset(buf + 7, 'a', before);
+			n = 7 + before;
+			memcpy(buf + n, chars[c], w);
+			n += w;
+			buf[n++] = 'z';
+			size_t room = NOTIFY_STATUS_MAX - 1;
+			size_t want = before >= room ? room : before + w <= room ? before + w : before;
+			want += want == before + w && want < room;
+			tried++;
+			if (parse(buf, n, &m) != 0 || strlen(m.status) != want ||
+			    memcmp(m.status, buf + 7, want) != 0) {
+				diag("%zu-byte character after %zu bytes: kept %zu, want %zu", w,
+				     before, strlen(m.status), want);
+				bad++;
+			}
+		}
+	}
+	ok(tried > 0 && bad == 0, "%d statuses cut across a character: whole characters only",
+	   tried);
 }
 
 static void test_reset(void)
@@ -473,15 +522,134 @@ static void test_socket(void)
 	ok(access(dir, F_OK) < 0, "notify_dir_close removes the directory");
 }
 
+static void like_err(const char *err, const char *want)
+{
+	ok(strstr(err, want) != NULL, "the message says \"%s\": %s", want, err);
+}
+
+static char base[] = "/tmp/segue-unit-notify.XXXXXX";
+
+static const char *in_base(const char *name)
+{
+	static char buf[4][256];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", base, name);
+	return buf[i];
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 ? st.st_mode : 0;
+}
+
+/* The stable directory beside the control socket, and what a crash left. */
+static void test_beside_leftovers(void)
+{
+	char err[512], name[128], name2[128], dir[256];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", in_base("c.sock.notify"));
+	is_int(0, notify_dir_open_beside(in_base("c.sock"), err, sizeof(err)),
+	       "notify_dir_open_beside makes CONTROL.notify");
+	ok(lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0711 &&
+		   st.st_uid == geteuid(),
+	   "a directory of segue's euid, mode 0711");
+	int fd = notify_open(geteuid(), name, sizeof(name));
+	ok(fd >= 0 && strncmp(name, dir, strlen(dir)) == 0 && name[strlen(dir)] == '/',
+	   "notify_open puts its socket there (%s)", name);
+	/* A crash: the socket is closed but its file stays, with some junk. */
+	close(fd);
+	int junk = open(in_base("c.sock.notify/junk"), O_WRONLY | O_CREAT, 0600);
+	ok(junk >= 0 && close(junk) == 0 && mkdir(in_base("c.sock.notify/sub"), 0700) == 0,
+	   "a stale socket, a file and a directory are left in it");
+	ok(chmod(dir, 0777) == 0, "and its mode is changed");
+
+	is_int(0, notify_dir_open_beside(in_base("c.sock"), err, sizeof(err)),
+	       "the next run opens the same directory: %s", err);
+	ok(access(name, F_OK) < 0 && errno == ENOENT, "the stale socket is removed");
+	ok(access(in_base("c.sock.notify/junk"), F_OK) < 0, "so is the file");
+	ok(S_ISDIR(mode_of(in_base("c.sock.notify/sub"))), "a directory is left alone");
+	is_int(0711, (long long)(mode_of(dir) & 07777), "the mode is 0711 again");
+	fd = notify_open(geteuid(), name2, sizeof(name2));
+	ok(fd >= 0, "a socket opens there again (%s)", name2);
+	if (fd >= 0)
+		notify_close(fd, name2);
+	rmdir(in_base("c.sock.notify/sub"));
+	notify_dir_close();
+	ok(access(dir, F_OK) < 0, "notify_dir_close removes it");
+}
+
+/* What the path may not be: a symlink, a file, another user's directory. */
+static void test_beside_refused(void)
+{
+	char err[512];
+	const char *target = in_base("target");
+
+	ok(mkdir(target, 0700) == 0 && symlink(target, in_base("d.sock.notify")) == 0,
+	   "CONTROL.notify is a symlink to a 0700 directory");
+	is_int(-1, notify_dir_open_beside(in_base("d.sock"), err, sizeof(err)),
+	       "a symlink is refused");
+	like_err(err, "d.sock.notify exists and is not a directory");
+	is_int(0700, (long long)(mode_of(target) & 07777), "the directory behind it keeps 0700");
+
+	int fd = open(in_base("e.sock.notify"), O_WRONLY | O_CREAT, 0600);
+	ok(fd >= 0 && close(fd) == 0, "CONTROL.notify is a file");
+	is_int(-1, notify_dir_open_beside(in_base("e.sock"), err, sizeof(err)),
+	       "a file is refused");
+	like_err(err, "e.sock.notify exists and is not a directory");
+
+	if (geteuid() == 0) {
+		const char *other = in_base("f.sock.notify");
+		ok(mkdir(other, 0755) == 0 && chown(other, 65534, 65534) == 0,
+		   "CONTROL.notify is a directory of uid 65534");
+		errno = 0;
+		is_int(-1, notify_dir_open_beside(in_base("f.sock"), err, sizeof(err)),
+		       "another user's directory is refused");
+		is_int(EPERM, errno, "with EPERM");
+		like_err(err, "owned by uid 65534");
+		is_int(0755, (long long)(mode_of(other) & 07777), "its mode is left alone");
+	}
+
+	char longpath[200];
+	memset(longpath, 'x', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	is_int(-1, notify_dir_open_beside(longpath, err, sizeof(err)),
+	       "a path too long for its sockets is refused");
+	is_int(ENAMETOOLONG, errno, "with ENAMETOOLONG");
+	is_int(-1, notify_dir_open_beside(NULL, err, sizeof(err)), "no control path: refused");
+}
+
+static void test_beside(void)
+{
+	if (!mkdtemp(base)) {
+		ok(false, "mkdtemp");
+		return;
+	}
+	test_beside_leftovers();
+	test_beside_refused();
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+	if (system(cmd) != 0)
+		diag("could not remove %s", base);
+}
+
 int main(void)
 {
 	plan_lazy();
 	test_keys();
 	test_lines();
 	test_status();
+	test_status_bytes();
+	test_status_cut();
 	test_reset();
 	test_big();
 	test_fd_counter();
 	test_socket();
+	test_beside();
 	return tap_done();
 }
