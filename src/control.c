@@ -8,6 +8,7 @@
 #include "model.h"
 #include "reload.h"
 #include "status.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <errno.h>
@@ -151,7 +152,7 @@ static int answer(struct client *c, json_t *obj)
 
 static int answer_error(struct client *c, const char *msg)
 {
-	return answer(c, json_pack("{s:b, s:s}", "ok", 0, "error", msg));
+	return answer(c, json_pack("{s:b, s:o}", "ok", 0, "error", json_string_utf8(msg)));
 }
 
 /* --- requests ------------------------------------------------------------ */
@@ -178,8 +179,8 @@ static json_t *result_answer(const struct reload_result *r)
 		return json_pack("{s:b, s:I, s:I, s:I}", "ok", 1, "reload", (json_int_t)r->id,
 				 "generation", (json_int_t)r->generation, "duration_ms",
 				 (json_int_t)(r->duration_ms + 0.5));
-	return json_pack("{s:b, s:I, s:s}", "ok", 0, "reload", (json_int_t)r->id, "error",
-			 r->reason);
+	return json_pack("{s:b, s:I, s:o}", "ok", 0, "reload", (json_int_t)r->id, "error",
+			 json_string_utf8(r->reason));
 }
 
 static int do_reload(struct client *c, const struct request *r)

@@ -241,8 +241,7 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		core_stop(model->stopping);
 		break;
 	case SIGUSR1:
-		if (log_reopen() < 0)
-			syswarn("reopening the log file");
+		log_reopen(); /* a failure is logged, and the old file stays */
 		break;
 	case SIGUSR2:
 		warn("SIGUSR2 (upgrade) is not supported yet: ignored");
@@ -283,12 +282,25 @@ static void watch(void)
 
 /* --- start and teardown -------------------------------------------------- */
 
+/* At start, a bind that finds its address in use is retried as long as
+ * the longest drain-timeout: the workers of a segue that was killed get
+ * their drain signal (PR_SET_PDEATHSIG) and let go within it. */
+static double longest_drain(const struct config *c)
+{
+	double d = 0;
+	for (size_t i = 0; i < c->nprograms; i++)
+		if (c->programs[i].drain_timeout > d)
+			d = c->programs[i].drain_timeout;
+	return d;
+}
+
 static struct held_socket **hold_all(struct config *c, char *err, size_t len)
 {
 	struct held_socket **held = xcalloc(c->nsockets + 1, sizeof(*held));
 	for (size_t i = 0; i < c->nsockets; i++) {
 		char why[256];
-		held[i] = hold_socket(&c->sockets[i], c->fdstore, why, sizeof(why));
+		held[i] = hold_socket(&c->sockets[i], c->fdstore, longest_drain(c), why,
+				      sizeof(why));
 		if (!held[i]) {
 			snprintf(err, len, "socket %s (%s): %s", c->sockets[i].name,
 				 c->sockets[i].listen, why);

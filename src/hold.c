@@ -5,6 +5,7 @@
 #include "listen.h"
 #include "log.h"
 #include "sd.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -51,8 +52,9 @@ static void announce(const struct socket_conf *s, int fd, bool inherited)
 {
 	char bound[300];
 	listen_describe(fd, bound, sizeof(bound));
-	json_t *f = json_pack("{s:s, s:s, s:s, s:i, s:b}", "socket", s->name, "listen",
-			      s->listen, "address", bound, "fd", fd, "inherited",
+	json_t *f = json_pack("{s:s, s:o, s:o, s:i, s:b}", "socket", s->name, "listen",
+			      json_string_utf8(s->listen), "address", json_string_utf8(bound), "fd",
+			      fd, "inherited",
 			      inherited || s->addr.kind == ADDR_SYSTEMD);
 	event_emit(LEVEL_INFO, "socket_bound", f, "%s %s",
 		   inherited ? "reusing the socket systemd stored for"
@@ -61,8 +63,8 @@ static void announce(const struct socket_conf *s, int fd, bool inherited)
 		   bound);
 }
 
-struct held_socket *hold_socket(const struct socket_conf *s, bool fdstore, char *err,
-				size_t len)
+struct held_socket *hold_socket(const struct socket_conf *s, bool fdstore, double retry,
+				char *err, size_t len)
 {
 	struct held_socket *h = model_socket_find(&s->addr);
 	if (h) {
@@ -71,7 +73,7 @@ struct held_socket *hold_socket(const struct socket_conf *s, bool fdstore, char 
 	}
 	int fd = fdstore ? take_stored(s) : -1;
 	bool inherited = fd >= 0;
-	if (fd < 0 && (fd = listen_open(s, err, len)) < 0)
+	if (fd < 0 && (fd = listen_open_retry(s, retry, err, len)) < 0)
 		return NULL;
 	bool stored = fdstore && s->addr.kind != ADDR_SYSTEMD;
 	h = model_socket_add(s, fd, stored);
@@ -85,12 +87,17 @@ void hold_release(struct held_socket *h)
 {
 	if (!model_socket_unref(h))
 		return;
-	json_t *f = json_pack("{s:s, s:s}", "socket", h->conf.name, "listen", h->conf.listen);
+	json_t *f = json_pack("{s:s, s:o}", "socket", h->conf.name, "listen",
+			      json_string_utf8(h->conf.listen));
 	event_emit(LEVEL_INFO, "socket_closed", f, "no generation uses %s any more",
 		   h->conf.listen);
-	if (h->stored && !keep_stored)
+	if (h->stored && keep_stored)
+		/* systemd gives it back to the next segue: its path stays */
+		listen_close_keep_path(&h->conf, h->fd);
+	else if (h->stored)
 		hold_unstore(h->conf.name);
-	listen_close(&h->conf, h->fd);
+	if (!h->stored || !keep_stored)
+		listen_close(&h->conf, h->fd);
 	model_socket_free(h);
 }
 

@@ -11,10 +11,11 @@
 
 /* Holds the socket s describes for one more generation: the held socket at
  * the same address (its name and backlog unchanged: see hold_apply), else
- * one systemd stored for an earlier segue, else a new bind. Returns NULL
- * with a message in err. */
-struct held_socket *hold_socket(const struct socket_conf *s, bool fdstore, char *err,
-				size_t len);
+ * one systemd stored for an earlier segue, else a new bind, retried for
+ * `retry` seconds while the address is in use (at start: the workers of a
+ * segue that was killed still drain). Returns NULL with a message in err. */
+struct held_socket *hold_socket(const struct socket_conf *s, bool fdstore, double retry,
+				char *err, size_t len);
 
 /* A generation lets go of h; the last one closes it. */
 void hold_release(struct held_socket *h);

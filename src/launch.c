@@ -41,6 +41,9 @@ int launch_resolve(struct launch *l, struct program_run *p, char *err, size_t le
 		free(real);
 	}
 	l->spec.directory = p->directory;
+	/* A segue killed by SIGKILL or the OOM killer cannot drain its
+	 * workers: the kernel sends them the drain signal instead. */
+	l->spec.death_signal = p->conf->drain_signal;
 	return spawn_lookup_ids(p->conf->user, p->conf->group, &l->spec, &l->groups, err, len);
 }
 

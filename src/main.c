@@ -233,9 +233,8 @@ static int run(struct config *config, const struct options *o, const char *direc
 	if (control_open(control_path, config->control_mode, config->control_group, err,
 			 sizeof(err)) < 0)
 		event_emit(LEVEL_ERROR, "stopped", NULL, "control socket: %s", err);
-	else if (notify_dir_open() < 0)
-		event_emit(LEVEL_ERROR, "stopped", NULL, "directory for notify sockets: %s",
-			   strerror(errno));
+	else if (notify_dir_open_beside(control_path, err, sizeof(err)) < 0)
+		event_emit(LEVEL_ERROR, "stopped", NULL, "notify sockets: %s", err);
 	else if (core_start(config, o->config_file, &o->defs, err, sizeof(err)) < 0)
 		event_emit(LEVEL_ERROR, "stopped", NULL, "%s", err);
 	else if (pidfile && write_pidfile(config->pidfile, getpid()) < 0)
@@ -251,7 +250,7 @@ static int run(struct config *config, const struct options *o, const char *direc
 	systemd_stop();
 	notify_dir_close();
 	launch_cleanup();
-	if (status == 0 && pidfile && unlink(config->pidfile) < 0)
+	if (status == 0 && pidfile && remove_pidfile(config->pidfile, getpid()) < 0)
 		syswarn("removing pidfile %s", config->pidfile);
 	if (status == 0)
 		event_emit(LEVEL_INFO, "stopped", NULL, "all workers are gone");
@@ -269,7 +268,7 @@ int main(int argc, char **argv)
 		printf("%s: configuration OK\n", o.config_file ? o.config_file : "command line");
 		status = 0;
 	} else if (config && log_open(config->log_format, config->log_file) < 0) {
-		fprintf(stderr, "segue: log-file %s: %s\n", config->log_file, strerror(errno));
+		fprintf(stderr, "segue: %s\n", log_error());
 		status = EXIT_RUNTIME;
 	} else if (config) {
 		pick_control_path(config);

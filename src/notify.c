@@ -69,32 +69,6 @@ int notify_parse(const char *buf, size_t len, struct notify_msg *m)
 
 static char *notify_dir;
 
-static char *make_private_dir(const char *base)
-{
-	char *tmpl = NULL;
-	if (asprintf(&tmpl, "%s/segue-notify.XXXXXX", base) < 0)
-		return NULL;
-	if (!mkdtemp(tmpl) || chmod(tmpl, 0711) < 0) {
-		int saved = errno;
-		free(tmpl);
-		errno = saved;
-		return NULL;
-	}
-	return tmpl;
-}
-
-int notify_dir_open(void)
-{
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	const char *bases[] = {
-		geteuid() == 0 ? RUNSTATEDIR : (xdg && *xdg == '/' ? xdg : NULL), "/tmp",
-	};
-	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]) && !notify_dir; i++)
-		if (bases[i])
-			notify_dir = make_private_dir(bases[i]);
-	return notify_dir ? 0 : -1;
-}
-
 /* The room a socket name takes after the directory: "/" and a serial. */
 #define SOCKET_NAME_ROOM 12
 

@@ -35,11 +35,6 @@ int notify_parse(const char *buf, size_t len, struct notify_msg *msg);
  * of this instance runs (not after an upgrade in place, whose sockets live
  * on). Returns 0, or -1 with errno and a message naming the path in err. */
 int notify_dir_open_beside(const char *control_path, char *err, size_t errlen);
-/* Deprecated: a fresh RUNSTATEDIR/segue-notify.XXXXXX (or under
- * $XDG_RUNTIME_DIR, /tmp) per run, which each crash leaves behind. Remove it
- * once supervisor.c calls notify_dir_open_beside. Returns 0, or -1 with
- * errno. */
-int notify_dir_open(void);
 /* Removes the directory (its sockets must be closed first). */
 void notify_dir_close(void);
 

@@ -5,6 +5,7 @@
 #include "hold.h"
 #include "log.h"
 #include "model.h"
+#include "utf8.h"
 #include "util.h"
 #include "worker.h"
 
@@ -235,7 +236,7 @@ static void abort_reload(struct transaction *t, const char *reason)
 	record(t->id, RELOAD_FAILED, g->number, t->started, reason);
 	json_t *f = reload_fields(t->id);
 	json_object_set_new(f, "generation", json_integer(g->number));
-	json_object_set_new(f, "reason", json_string(reason));
+	json_object_set_new(f, "reason", json_string_utf8(reason));
 	event_emit(LEVEL_ERROR, "reload_failed", f, "generation %u rolled back: %s", g->number,
 		   reason);
 	worker_drain_generation(g);
@@ -313,7 +314,7 @@ static struct held_socket **plan_sockets(struct transaction *t, struct config *c
 		const struct socket_conf *s = &c->sockets[i];
 		struct held_socket *shared = model_socket_find(&s->addr);
 		char why[256];
-		held[i] = hold_socket(s, c->fdstore, why, sizeof(why));
+		held[i] = hold_socket(s, c->fdstore, 0, why, sizeof(why));
 		if (!held[i]) {
 			snprintf(err, len, "socket %s (%s): %s", s->name, s->listen, why);
 			while (i-- > 0)
@@ -369,7 +370,7 @@ static void begin(void)
 		snprintf(err, sizeof(err), "config rejected: %s", why);
 		record(t->id, RELOAD_REJECTED, 0, t->started, err);
 		json_t *f = reload_fields(t->id);
-		json_object_set_new(f, "file", json_string(config_file));
+		json_object_set_new(f, "file", json_string_utf8(config_file));
 		event_emit(LEVEL_ERROR, "config_rejected", f, "%s", why);
 		free(why);
 		finish();
@@ -379,7 +380,7 @@ static void begin(void)
 	if (!held) {
 		record(t->id, RELOAD_FAILED, 0, t->started, err);
 		json_t *f = reload_fields(t->id);
-		json_object_set_new(f, "reason", json_string(err));
+		json_object_set_new(f, "reason", json_string_utf8(err));
 		event_emit(LEVEL_ERROR, "reload_failed", f, "%s", err);
 		config_unref(c);
 		finish();

@@ -191,20 +191,29 @@ pid_t spawn(const struct spawn_spec *s, char *err, size_t errlen)
 	 * calls, and malloc is not one. */
 	char *script = xasprintf("%s%s", s->shell_line ? "" : "exec ", s->command);
 	pid_t parent = getpid();
-	pid_t pid = fork();
+	/* vfork: no copy of segue's page tables, which with 1,000 workers
+	 * was a third of a reload's CPU; segue waits for the exec anyway.
+	 * Signals are blocked meanwhile, so that no handler of segue's runs
+	 * in the child, which shares its memory; the child sets its own
+	 * dispositions to default before it unblocks them. */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t pid = vfork();
+	if (pid == 0)
+		child(s, script, pipefd[1], parent);
+	int saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
+		snprintf(err, errlen, "fork: %s", strerror(saved));
 		close(pipefd[0]);
 		close(pipefd[1]);
 		free(script);
 		return -1;
 	}
-	if (pid == 0)
-		child(s, script, pipefd[1], parent);
 	free(script);
-	/* Also from this side, so that signalling the group works at once,
-	 * whichever process runs first. */
-	setpgid(pid, pid);
+	/* The child made its own process group before this returned: vfork
+	 * resumes the parent only after the child's exec or exit. */
 	close(pipefd[1]);
 	struct child_error e;
 	int failed = read_child_error(pipefd[0], &e);

@@ -4,10 +4,12 @@
 #include "log.h"
 #include "reload.h"
 #include "model.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,19 +20,20 @@ static json_t *worker_json(const struct worker *w)
 {
 	char since[40];
 	format_timestamp(w->since, since, sizeof(since));
-	return json_pack("{s:i, s:i, s:I, s:s, s:s, s:f, s:I, s:s}", "pid", (int)w->pid, "slot",
+	return json_pack("{s:i, s:i, s:I, s:s, s:s, s:f, s:I, s:o}", "pid", (int)w->pid, "slot",
 			 w->slot, "generation", (json_int_t)w->prog->gen->number, "state",
 			 worker_state_name(w->state), "since", since, "age_s",
 			 now_mono() - w->started, "restarts", (json_int_t)w->restarts,
-			 "status", w->status);
+			 "status", json_string_utf8(w->status));
 }
 
 static json_t *sockets_json(void)
 {
 	json_t *a = json_array();
 	for (const struct held_socket *h = model->sockets; h; h = h->next)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:i}", "name", h->conf.name,
-						   "listen", h->conf.listen, "fd", h->fd));
+		json_array_append_new(a, json_pack("{s:s, s:o, s:i}", "name", h->conf.name,
+						   "listen", json_string_utf8(h->conf.listen),
+						   "fd", h->fd));
 	return a;
 }
 
@@ -50,10 +53,10 @@ static json_t *program_json(const char *name)
 	for (const struct worker *w = model->workers; w; w = w->next)
 		if (strcmp(w->prog->conf->name, name) == 0)
 			json_array_append_new(workers, worker_json(w));
-	return json_pack("{s:s, s:i, s:i, s:I, s:s?, s:o}", "name", name, "desired", p->desired,
+	return json_pack("{s:s, s:i, s:i, s:I, s:o, s:o}", "name", name, "desired", p->desired,
 			 "ready", model_program_ready(p), "generation",
-			 (json_int_t)p->gen->number, "directory", p->directory, "workers",
-			 workers);
+			 (json_int_t)p->gen->number, "directory", json_string_utf8(p->directory),
+			 "workers", workers);
 }
 
 static bool listed(json_t *programs, const char *name)
@@ -95,7 +98,7 @@ static json_t *last_reload_json(void)
 		return json_string("");
 	if (r->outcome == RELOAD_SUCCEEDED)
 		return json_sprintf("generation %u deployed", r->generation);
-	return json_string(r->reason);
+	return json_string_utf8(r->reason);
 }
 
 json_t *status_json(void)
@@ -108,17 +111,26 @@ json_t *status_json(void)
 			 programs_json(), "last_reload", last_reload_json());
 }
 
+static void __attribute__((format(printf, 2, 3)))
+problem(json_t *problems, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	json_array_append_new(problems, json_string_utf8(text));
+}
+
 /* A slot without a ready worker says why its last one failed ("worker 0
  * cannot start: directory /srv/x: No such file or directory"). */
 static void slot_problems(json_t *problems, const struct slot *s)
 {
 	const char *name = s->prog->conf->name;
 	if (model_slot_in_crash_loop(s))
-		json_array_append_new(problems, json_sprintf("%s: crash loop in slot %d", name,
-							     s->index));
+		problem(problems, "%s: crash loop in slot %d", name, s->index);
 	else if (s->failures > 0 && !(s->worker && s->worker->state == WORKER_READY))
-		json_array_append_new(problems, json_sprintf("%s: slot %d: %s", name, s->index,
-							     s->failure));
+		problem(problems, "%s: slot %d: %s", name, s->index, s->failure);
 }
 
 json_t *health_json(void)

@@ -340,6 +340,7 @@ static void run_ready_command(struct worker *w)
 		.command = w->prog->conf->ready_command, .directory = w->prog->directory,
 		.env = env.v, .output_fd = -1, .shell_line = true, .set_ids = io->set_ids,
 		.uid = io->uid, .gid = io->gid, .groups = io->groups, .ngroups = io->ngroups,
+		.death_signal = SIGKILL,
 	};
 	char err[256];
 	io->probe_pid = spawn(&spec, err, sizeof(err));

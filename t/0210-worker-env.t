@@ -47,7 +47,7 @@ is "$(envv LISTEN_FDS)" 2 "LISTEN_FDS counts the sockets (config env cannot over
 is "$(envv LISTEN_FDNAMES)" "web:admin" "LISTEN_FDNAMES names them in order"
 is "$(envv SEGUE_PROGRAM)/$(envv SEGUE_GENERATION)/$(envv SEGUE_WORKER)" "app/1/0" "SEGUE_PROGRAM, SEGUE_GENERATION, SEGUE_WORKER"
 is "$(envv SEGUE_CONTROL)" "$T/control.sock" "SEGUE_CONTROL names the control socket"
-like "$(envv NOTIFY_SOCKET)" "^/.*/segue-notify\.[^/]+/[0-9]+$" "NOTIFY_SOCKET is segue's, not systemd's"
+like "$(envv NOTIFY_SOCKET)" "^$T/control.sock.notify/[0-9]+$" "NOTIFY_SOCKET is segue's (beside its control socket), not systemd's"
 is "$(envv GREETING)" "hello world" "env entries from the config are set"
 is "$(envv EINHORN_FD_COUNT) $(envv EINHORN_FD_0) $(envv EINHORN_FD_1) $(envv EINHORN_CHILD_INDEX)" "2 3 4 0" "einhorn variables"
 is "$(envv SERVER_STARTER_PORT)" "127.0.0.1:$port=3;$T/admin.sock=4" "SERVER_STARTER_PORT"

@@ -53,7 +53,7 @@ fi
 like "$(curl -s --unix-socket "$T/app.sock" http://x/)" '^pid=' "unix socket serves"
 is "$(stat -c %a "$T/app.sock")" 660 "unix socket has the configured mode"
 
-timeout 10 "$SEGUE" -l "unix:$T/app.sock" -s "$T/c2.sock" -- true >"$T/thief.log" 2>&1
+timeout 10 "$SEGUE" -l "unix:$T/app.sock" -s "$T/c2.sock" --drain-timeout 1s -- true >"$T/thief.log" 2>&1
 is $? 2 "a second segue does not steal a live unix socket (status 2)"
 like "$(cat "$T/thief.log")" "in use" "and says why"
 

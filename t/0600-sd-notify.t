@@ -81,7 +81,7 @@ is "$(sd_msgs | cut -d' ' -f2 | sort -u | tr '\n' ' ')" "$SEGUE_PID " \
 	"every datagram comes from segue's main pid (NotifyAccess=main)"
 
 curl -s "http://127.0.0.1:$port/env" > "$T/env"
-like "$(grep '^NOTIFY_SOCKET=' "$T/env")" "^NOTIFY_SOCKET=/.*/segue-notify\.[^/]+/[0-9]+$" \
+like "$(grep '^NOTIFY_SOCKET=' "$T/env")" "^NOTIFY_SOCKET=/.*\.sock\.notify/[0-9]+$" \
 	"the worker's NOTIFY_SOCKET is segue's own"
 check "systemd's NOTIFY_SOCKET does not reach the worker" -- \
 	not grep -qF "$SD/notify.sock" "$T/env"

@@ -385,8 +385,8 @@ static void test_open(int fd, const char *name)
 	int fd2;
 
 	ok(fd >= 0, "notify_open gives a descriptor");
-	ok(name[0] == '/' && strstr(name, "/segue-notify.") != NULL,
-	   "name \"%s\" is a path in a segue-notify directory", name);
+	ok(name[0] == '/' && strstr(name, "/c.sock.notify/") != NULL,
+	   "name \"%s\" is a path in the directory beside the control socket", name);
 	ok(stat(name, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600,
 	   "the socket file has mode 0600");
 	snprintf(dir, sizeof(dir), "%s", name);
@@ -504,9 +504,15 @@ static void test_passed_fds(int fd, const char *name)
 
 static void test_socket(void)
 {
-	char name[128], dir[128];
-
-	ok(notify_dir_open() == 0, "notify_dir_open makes the sockets' directory");
+	char name[128], dir[128], err[256];
+	char tmpl[] = "/tmp/segue-unit-sock.XXXXXX";
+	if (!mkdtemp(tmpl)) {
+		ok(false, "mkdtemp");
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/c.sock", tmpl);
+	ok(notify_dir_open_beside(dir, err, sizeof(err)) == 0,
+	   "notify_dir_open_beside makes the sockets' directory");
 	int fd = notify_open(geteuid(), name, sizeof(name));
 	if (fd < 0) {
 		ok(false, "notify_open");
@@ -520,6 +526,7 @@ static void test_socket(void)
 	notify_close(fd, name);
 	notify_dir_close();
 	ok(access(dir, F_OK) < 0, "notify_dir_close removes the directory");
+	rmdir(tmpl);
 }
 
 static void like_err(const char *err, const char *want)

@@ -142,7 +142,7 @@ static void start(const char *file)
 	model_set_config(c);
 	struct held_socket **held = xcalloc(c->nsockets + 1, sizeof(*held));
 	char err[256];
-	held[0] = hold_socket(&c->sockets[0], false, err, sizeof(err));
+	held[0] = hold_socket(&c->sockets[0], false, 0, err, sizeof(err));
 	struct generation *g = model_generation_new(c, held);
 	model_generation_set_state(g, GEN_SERVING);
 	model_set_serving(g);
