@@ -552,6 +552,75 @@ static void test_program_values(void)
 		"restart-delay above the default max");
 }
 
+/* restart-delay has a floor: 0 would respawn a crashing worker hundreds of
+ * times a second (issue 9). */
+static void test_restart_floor(void)
+{
+	struct config *c;
+
+	refused("program app {\n command = x\n restart-delay = \"0\"\n}\n",
+		"segue.conf:3: program \"app\": restart-delay: must be at least "
+		"10ms\n",
+		"restart-delay 0");
+	refused("program app {\n command = x\n\n restart-delay = 9ms\n}\n",
+		"segue.conf:4: program \"app\": restart-delay: must be at least "
+		"10ms\n",
+		"restart-delay 9ms");
+	refused("program app {\n command = x\n restart-max-delay = 0.001\n}\n",
+		"segue.conf:3: program \"app\": restart-max-delay: must be at "
+		"least 10ms\n",
+		"restart-max-delay below the floor");
+	c = accepted("program app {\n command = x\n restart-delay = 10ms\n"
+		     " restart-max-delay = 10ms\n}\n",
+		     "restart-delay at the floor");
+	if (c != NULL)
+		is_double(0.01, c->programs[0].restart_delay,
+			  "restart-delay 10ms kept");
+	config_unref(c);
+}
+
+/* A path of n bytes: "/tmp/" and then x's. */
+static char *long_path(size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p == NULL)
+		abort();
+	memcpy(p, "/tmp/", 5);
+	memset(p + 5, 'x', n - 5);
+	p[n] = '\0';
+	return p;
+}
+
+/* sun_path holds 107 bytes and a NUL: a longer control or unix: path would
+ * overflow it (issue 9). */
+static void test_path_limits(void)
+{
+	char *fits = long_path(107), *over = long_path(108), *text, *want;
+	struct config *c;
+
+	if (asprintf(&text, "control = \"%s\"\nsocket s { listen = \"unix:%s\" }\n"
+			    P, fits, fits) < 0)
+		abort();
+	c = accepted(text, "control and unix: paths of 107 bytes");
+	config_unref(c);
+	free(text);
+	if (asprintf(&text, "\ncontrol = \"%s\"\nsocket s {\n listen = \"unix:%s\"\n}\n" P,
+		     over, over) < 0 ||
+	    asprintf(&want,
+		     "segue.conf:2: control: bad path \"%s\": unix socket path "
+		     "too long (at most 107 bytes)\n"
+		     "segue.conf:4: socket \"s\": listen: bad address \"unix:%s\": "
+		     "unix socket path too long (at most 107 bytes)\n",
+		     over, over) < 0)
+		abort();
+	refused(text, want, "control and unix: paths of 108 bytes");
+	free(text);
+	free(want);
+	free(fits);
+	free(over);
+}
+
 static void test_nodelay(void)
 {
 	struct config *c;
@@ -1055,6 +1124,36 @@ static void test_quick_errors(void)
 	free(errs);
 }
 
+/* The same limits on the command line: --control and --listen unix:. */
+static void test_quick_paths(void)
+{
+	char *over = long_path(108), *want, *errs = NULL, *listen[1];
+	char *argv[] = { "app" }, *one[] = { ":1" };
+	struct config_defaults d = { .control = over };
+
+	if (asprintf(&want,
+		     "command line: --control: bad path \"%s\": unix socket "
+		     "path too long (at most 107 bytes)\n",
+		     over) < 0)
+		abort();
+	refused_with(P, &d, want, "--control of 108 bytes with a file");
+	ok(quick(one, 1, argv, 1, &d, &errs) == NULL,
+	   "quick: --control of 108 bytes refused");
+	is_string(want, errs, "quick: --control of 108 bytes: message");
+	free(errs);
+	free(want);
+	if (asprintf(&listen[0], "unix:%s", over) < 0 ||
+	    asprintf(&want,
+		     "command line: socket \"listen0\": listen: bad address "
+		     "\"%s\": unix socket path too long (at most 107 bytes)\n",
+		     listen[0]) < 0)
+		abort();
+	quick_refused(listen, 1, argv, 1, want, "quick: --listen unix: of 108 bytes");
+	free(listen[0]);
+	free(want);
+	free(over);
+}
+
 static void test_example(void)
 {
 	char path[2 * PATH_MAX], *errs = NULL;
@@ -1113,6 +1212,8 @@ int main(void)
 	test_addresses();
 	test_statsd();
 	test_program_values();
+	test_restart_floor();
+	test_path_limits();
 	test_nodelay();
 	test_kill_mode();
 	test_program_refs();
@@ -1125,6 +1226,7 @@ int main(void)
 	test_quick_sockets();
 	test_quick_defaults();
 	test_quick_errors();
+	test_quick_paths();
 	test_example();
 	cleanup();
 	return tap_done();
