@@ -325,6 +325,7 @@ static void scan_assign(struct scanner *s, int parent, const struct token *key,
 static void scan_call(struct scanner *s, int parent, const struct token *name)
 {
 	struct token t;
+	int node;
 
 	do
 		lex_next(s, &t);
@@ -333,7 +334,8 @@ static void scan_call(struct scanner *s, int parent, const struct token *name)
 		broken(s, &t, NULL);
 		return;
 	}
-	s->lay->nodes[add_node(s, LAYOUT_CALL, parent, name)].end = t.end;
+	node = add_node(s, LAYOUT_CALL, parent, name);
+	s->lay->nodes[node].end = t.end; /* after add_node(): it moves the nodes */
 }
 
 static size_t scan_block(struct scanner *s, int parent, const struct token *open);

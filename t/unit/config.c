@@ -15,6 +15,7 @@
 
 /* Not "config.h": under automake, -I. finds autoconf's config.h first. */
 #include "../../src/config.h"
+#include "../../src/layout.h"
 #include "../tap.h"
 
 #define P "program app { command = \"x\" }\n"
@@ -1154,6 +1155,128 @@ static void test_quick_paths(void)
 	free(over);
 }
 
+/* ---- the layout scanner, directly ---- */
+
+/* Scans text (len bytes, or strlen when len is 0) into *lay. */
+static int scan(const char *text, size_t len, struct layout *lay)
+{
+	return layout_scan(text, len ? len : strlen(text), lay);
+}
+
+static void test_layout_comments(void)
+{
+	struct layout lay;
+
+	ok(scan("a = 1 # c\nb = 2 // d\n/* e\n f */ c = \"#x//y/*z*/\"\r\n", 0, &lay) == 0,
+	   "layout: comments scan");
+	is_string("a = 1    \nb = 2     \n    \n      c = \"#x//y/*z*/\"\r\n", lay.text,
+		  "layout: comments blanked, newlines and strings kept");
+	is_int(3, (int)lay.nnodes, "layout: three keys");
+	ok(lay.nnodes == 3 && lay.nodes[2].line == 4 && !strcmp(lay.nodes[2].name, "c"),
+	   "layout: the key after a two-line comment is on line 4");
+	is_int(4, lay.last_line, "layout: last line");
+	layout_free(&lay);
+	ok(scan("d = /srv//app\ne = 'it\\'s' // c\n", 0, &lay) == 0 && lay.nitems == 2,
+	   "layout: // inside a word is no comment");
+	ok(lay.nitems == 2 && lay.items[0].len == 9 &&
+		   !memcmp(lay.text + lay.items[0].begin, "/srv//app", 9),
+	   "layout: the word keeps its //");
+	layout_free(&lay);
+	ok(scan("a = 1\n\n  # only a comment\n\n", 0, &lay) == 0 && lay.last_line == 1,
+	   "layout: trailing comments and blanks do not count as content");
+	layout_free(&lay);
+}
+
+static void test_layout_nodes(void)
+{
+	struct layout lay;
+	const struct layout_node *n;
+	int web;
+
+	ok(scan("socket web {\n listen = \":1\"\n}\nprogram app {\n sockets = { \"web\",\n"
+		" \"adm\" }\n sockets += \"web\"\n nested x { k = v }\n f(1, 2)\n}\n",
+		0, &lay) == 0,
+	   "layout: sections scan");
+	web = layout_section(&lay, -1, "socket", "web");
+	ok(web == 0 && lay.nodes[0].kind == LAYOUT_SECTION && lay.nodes[0].line == 1,
+	   "layout: socket web is node 0, line 1");
+	n = layout_key(&lay, web, "listen");
+	ok(n != NULL && n->line == 2 && n->parent == web && n->nitems == 1, "layout: listen in web");
+	ok(layout_key(&lay, -1, "listen") == NULL, "layout: listen is not a global key");
+	n = &lay.nodes[2];
+	ok(n->kind == LAYOUT_SECTION && !strcmp(n->title, "app") && n->after == lay.nnodes,
+	   "layout: program app holds every node after it");
+	n = layout_key(&lay, 2, "sockets");
+	ok(n != NULL && n->kind == LAYOUT_APPEND && n->line == 7, "layout: the last sockets is +=");
+	is_int(5, layout_item_line(&lay, 2, "sockets", "web", 0), "layout: first \"web\" item");
+	is_int(6, layout_item_line(&lay, 2, "sockets", "adm", 0), "layout: \"adm\" item");
+	is_int(7, layout_item_line(&lay, 2, "sockets", "web", 1), "layout: second \"web\" item");
+	is_int(7, layout_item_line(&lay, 2, "sockets", "nope", 0),
+	       "layout: an unknown item falls back to the key's line");
+	is_int(0, layout_item_line(&lay, 2, "env", "x", 0), "layout: no such key: 0");
+	ok(layout_section(&lay, 2, "nested", "x") == 5 && lay.nodes[6].parent == 5,
+	   "layout: a nested section and its key");
+	ok(lay.nodes[7].kind == LAYOUT_CALL && lay.nodes[7].line == 9 &&
+		   lay.text[lay.nodes[7].end - 1] == ')',
+	   "layout: a function call spans to its \")\"");
+	layout_free(&lay);
+}
+
+static void test_layout_reset(void)
+{
+	struct layout lay;
+
+	scan("p x {\n e += \"a\"\n e = { \"b\" }\n e += \"a\"\n}\np x { e = \"z\" }\n", 0, &lay);
+	is_int(4, layout_item_line(&lay, 0, "e", "a", 0), "layout: \"=\" drops earlier items");
+	is_int(0, layout_section(&lay, -1, "p", "x"), "layout: the first of two sections");
+	is_int(6, (int)lay.nodes[5].line, "layout: the second one is recorded too");
+	layout_blank(&lay, lay.nodes[0].begin, lay.nodes[0].end);
+	is_string("     \n         \n            \n         \n \np x { e = \"z\" }\n", lay.text,
+		  "layout_blank keeps newlines");
+	layout_free(&lay);
+	scan("t { a = 1 }\n", 0, &lay);
+	ok(lay.nnodes == 2 && lay.nodes[0].title == NULL && lay.nodes[1].parent == 0,
+	   "layout: a section without a title");
+	layout_free(&lay);
+}
+
+/* The text cannot be parsed: `why` on line `line`. */
+static void scan_fails(const char *text, size_t len, const char *why, int line, const char *what)
+{
+	struct layout lay;
+
+	ok(scan(text, len, &lay) == -1, "layout: %s: refused", what);
+	is_string(why, lay.error, "layout: %s: why", what);
+	is_int(line, lay.error_line, "layout: %s: line", what);
+	layout_free(&lay);
+}
+
+static void test_layout_errors(void)
+{
+	struct layout lay;
+
+	scan_fails("a = 1\n\nb\0c", 9, "NUL byte: not a text file", 3, "NUL byte");
+	scan_fails("a = 1\n/* x\n", 0, "\"/*\" comment is never closed", 2, "unclosed comment");
+	scan_fails("a = 1\nb = \"x\n\n", 0, "string is never closed", 2, "unclosed string");
+	scan_fails("s x {\n a = { 1,\n", 0, "\"{\" is never closed", 2, "unclosed list");
+	scan_fails("s x\n{\n a = 1\n", 0, "\"{\" is never closed", 2, "unclosed section");
+	scan_fails("a{b{c{d{e{f{g{h{\ni{", 0, "sections nested too deeply", 2, "deep nesting");
+	ok(scan("a = 1\nb = { \"x\"", 0, &lay) == -1 && lay.nnodes == 1,
+	   "layout: a broken statement is not recorded, the ones before are");
+	layout_free(&lay);
+	ok(scan("a{b{c{d{e{f{g{h{}}}}}}}}", 0, &lay) == 0 && lay.nnodes == 8,
+	   "layout: eight levels are fine");
+	layout_free(&lay);
+	ok(scan("f(x)", 0, &lay) == 0 && lay.nnodes == 1 && lay.nodes[0].kind == LAYOUT_CALL &&
+		   lay.nodes[0].end == 4,
+	   "layout: a call as the first node");
+	layout_free(&lay);
+	ok(scan("", 0, &lay) == 0 && lay.nnodes == 0 && lay.text[0] == '\0', "layout: empty text");
+	layout_free(&lay);
+	ok(scan("}}} = , ( ) +x \"a\" 'b'", 0, &lay) == 0, "layout: stray tokens are libconfuse's to refuse");
+	layout_free(&lay);
+}
+
 static void test_example(void)
 {
 	char path[2 * PATH_MAX], *errs = NULL;
@@ -1228,6 +1351,10 @@ int main(void)
 	test_quick_errors();
 	test_quick_paths();
 	test_example();
+	test_layout_comments();
+	test_layout_nodes();
+	test_layout_reset();
+	test_layout_errors();
 	cleanup();
 	return tap_done();
 }
