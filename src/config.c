@@ -1012,11 +1012,14 @@ static struct config *load_text(struct ctx *x, const char *buf, size_t len,
 {
 	cfg_t *cfg = config_cfg_new(d);
 	struct config *c = NULL;
+	int scanned = layout_scan(buf, len, x->lay);
 
-	if (layout_scan(buf, len, x->lay) < 0)
-		config_problem(x, x->lay->error_line, "%s", x->lay->error);
+	/* What was scanned is checked even when the scan broke off; the break,
+	 * the furthest point read, is reported after it. */
 	check_layout(x, cfg->opts);
-	if (x->lay->error == NULL && parse_text(x, cfg))
+	if (scanned < 0)
+		config_problem(x, x->lay->error_line, "%s", x->lay->error);
+	else if (parse_text(x, cfg))
 		c = config_extract(x, cfg, d);
 	cfg_free(cfg);
 	return c;

@@ -1251,6 +1251,20 @@ static void scan_fails(const char *text, size_t len, const char *why, int line, 
 	layout_free(&lay);
 }
 
+/* Problems before the point where the scan broke off come first. */
+static void test_broken_order(void)
+{
+	refused("a = 1 b = \"x\n",
+		"segue.conf:1: unknown key \"a\"\n"
+		"segue.conf:1: unknown key \"b\"\n"
+		"segue.conf:1: string is never closed\n",
+		"unknown keys, then a broken string");
+	refused("zz y { q {\n",
+		"segue.conf:1: unknown section \"zz\"\n"
+		"segue.conf:1: \"{\" is never closed\n",
+		"unknown section, then an unclosed one");
+}
+
 static void test_layout_errors(void)
 {
 	struct layout lay;
@@ -1355,6 +1369,7 @@ int main(void)
 	test_layout_nodes();
 	test_layout_reset();
 	test_layout_errors();
+	test_broken_order();
 	cleanup();
 	return tap_done();
 }
