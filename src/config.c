@@ -145,7 +145,7 @@ static char *check_enum(const struct rule *r, const char *v, double *out)
 	int i = enum_index(r->names, v);
 	char *choices, *why;
 
-	*out = i;
+	*out = i >= 0 ? i : 0; /* the first, not -1, in an enum of the refused config */
 	if (i >= 0)
 		return NULL;
 	choices = enum_choices(r->names);
@@ -524,10 +524,10 @@ struct scope {
 
 static struct scope scope(struct ctx *x, cfg_t *cfg, const char *kind, const char *title)
 {
-	struct scope sc = {x, cfg, kind, title, -1};
+	struct scope sc = {x, cfg, kind, title != NULL ? title : "", -1};
 
 	if (kind != NULL && x->lay != NULL)
-		sc.sec = layout_section(x->lay, -1, kind, title);
+		sc.sec = layout_section(x->lay, -1, kind, sc.title);
 	if (sc.sec == -1 && kind != NULL)
 		sc.sec = -2;
 	return sc;
@@ -713,12 +713,13 @@ static void load_protocols(const struct scope *sc, struct program_conf *p)
 
 	for (size_t i = 0; i < n; i++) {
 		const char *v = cfg_getnstr(sc->cfg, "fd-protocol", (unsigned)i);
-		double k;
+		int k = enum_index(fd_protocol_names, v);
 
-		v = v != NULL ? v : "";
-		k = check_at(sc, item_line(sc, "fd-protocol", v, 0), "fd-protocol", v);
 		if (k >= 0)
-			p->fd_protocols |= 1u << (unsigned)k;
+			p->fd_protocols |= 1u << k;
+		else
+			check_at(sc, item_line(sc, "fd-protocol", v ? v : "", 0), "fd-protocol",
+				 v ? v : "");
 	}
 }
 
