@@ -218,8 +218,12 @@ static int parse_unix(const char *path, struct address *addr, char *err,
 {
 	if (*path == '\0')
 		return fail(err, errlen, "empty unix socket path");
-	if (strlen(path) >= sizeof(addr->path))
-		return fail(err, errlen, "unix socket path too long");
+	if (strlen(path) >= sizeof(addr->path)) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "unix socket path too long (at most %zu bytes)",
+				 sizeof(addr->path) - 1);
+		return -1;
+	}
 	addr->kind = ADDR_UNIX;
 	strcpy(addr->path, path);
 	return 0;

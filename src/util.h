@@ -3,6 +3,7 @@
 #ifndef SEGUE_UTIL_H
 #define SEGUE_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -14,9 +15,15 @@
 void *xmalloc(size_t n) __attribute__((malloc, returns_nonnull));
 void *xcalloc(size_t n, size_t size) __attribute__((malloc, returns_nonnull));
 void *xrealloc(void *p, size_t n) __attribute__((returns_nonnull));
+/* Room for n elements of size bytes; n * size must not overflow. */
+void *xreallocarray(void *p, size_t n, size_t size) __attribute__((returns_nonnull));
 char *xstrdup(const char *s) __attribute__((malloc, returns_nonnull, nonnull));
+/* At most n bytes of s, NUL-terminated. */
+char *xstrndup(const char *s, size_t n) __attribute__((malloc, returns_nonnull, nonnull));
 char *xasprintf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), malloc, returns_nonnull));
+char *xvasprintf(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0), malloc, returns_nonnull));
 
 /* A NULL-terminated, growable vector of owned strings. */
 struct strv {

@@ -15,6 +15,7 @@
 
 /* Not "config.h": under automake, -I. finds autoconf's config.h first. */
 #include "../../src/config.h"
+#include "../../src/layout.h"
 #include "../tap.h"
 
 #define P "program app { command = \"x\" }\n"
@@ -552,6 +553,75 @@ static void test_program_values(void)
 		"restart-delay above the default max");
 }
 
+/* restart-delay has a floor: 0 would respawn a crashing worker hundreds of
+ * times a second (issue 9). */
+static void test_restart_floor(void)
+{
+	struct config *c;
+
+	refused("program app {\n command = x\n restart-delay = \"0\"\n}\n",
+		"segue.conf:3: program \"app\": restart-delay: must be at least "
+		"10ms\n",
+		"restart-delay 0");
+	refused("program app {\n command = x\n\n restart-delay = 9ms\n}\n",
+		"segue.conf:4: program \"app\": restart-delay: must be at least "
+		"10ms\n",
+		"restart-delay 9ms");
+	refused("program app {\n command = x\n restart-max-delay = 0.001\n}\n",
+		"segue.conf:3: program \"app\": restart-max-delay: must be at "
+		"least 10ms\n",
+		"restart-max-delay below the floor");
+	c = accepted("program app {\n command = x\n restart-delay = 10ms\n"
+		     " restart-max-delay = 10ms\n}\n",
+		     "restart-delay at the floor");
+	if (c != NULL)
+		is_double(0.01, c->programs[0].restart_delay,
+			  "restart-delay 10ms kept");
+	config_unref(c);
+}
+
+/* A path of n bytes: "/tmp/" and then x's. */
+static char *long_path(size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p == NULL)
+		abort();
+	memcpy(p, "/tmp/", 5);
+	memset(p + 5, 'x', n - 5);
+	p[n] = '\0';
+	return p;
+}
+
+/* sun_path holds 107 bytes and a NUL: a longer control or unix: path would
+ * overflow it (issue 9). */
+static void test_path_limits(void)
+{
+	char *fits = long_path(107), *over = long_path(108), *text, *want;
+	struct config *c;
+
+	if (asprintf(&text, "control = \"%s\"\nsocket s { listen = \"unix:%s\" }\n"
+			    P, fits, fits) < 0)
+		abort();
+	c = accepted(text, "control and unix: paths of 107 bytes");
+	config_unref(c);
+	free(text);
+	if (asprintf(&text, "\ncontrol = \"%s\"\nsocket s {\n listen = \"unix:%s\"\n}\n" P,
+		     over, over) < 0 ||
+	    asprintf(&want,
+		     "segue.conf:2: control: bad path \"%s\": unix socket path "
+		     "too long (at most 107 bytes)\n"
+		     "segue.conf:4: socket \"s\": listen: bad address \"unix:%s\": "
+		     "unix socket path too long (at most 107 bytes)\n",
+		     over, over) < 0)
+		abort();
+	refused(text, want, "control and unix: paths of 108 bytes");
+	free(text);
+	free(want);
+	free(fits);
+	free(over);
+}
+
 static void test_nodelay(void)
 {
 	struct config *c;
@@ -1055,6 +1125,172 @@ static void test_quick_errors(void)
 	free(errs);
 }
 
+/* The same limits on the command line: --control and --listen unix:. */
+static void test_quick_paths(void)
+{
+	char *over = long_path(108), *want, *errs = NULL, *listen[1];
+	char *argv[] = { "app" }, *one[] = { ":1" };
+	struct config_defaults d = { .control = over };
+
+	if (asprintf(&want,
+		     "command line: --control: bad path \"%s\": unix socket "
+		     "path too long (at most 107 bytes)\n",
+		     over) < 0)
+		abort();
+	refused_with(P, &d, want, "--control of 108 bytes with a file");
+	ok(quick(one, 1, argv, 1, &d, &errs) == NULL,
+	   "quick: --control of 108 bytes refused");
+	is_string(want, errs, "quick: --control of 108 bytes: message");
+	free(errs);
+	free(want);
+	if (asprintf(&listen[0], "unix:%s", over) < 0 ||
+	    asprintf(&want,
+		     "command line: socket \"listen0\": listen: bad address "
+		     "\"%s\": unix socket path too long (at most 107 bytes)\n",
+		     listen[0]) < 0)
+		abort();
+	quick_refused(listen, 1, argv, 1, want, "quick: --listen unix: of 108 bytes");
+	free(listen[0]);
+	free(want);
+	free(over);
+}
+
+/* ---- the layout scanner, directly ---- */
+
+/* Scans text (len bytes, or strlen when len is 0) into *lay. */
+static int scan(const char *text, size_t len, struct layout *lay)
+{
+	return layout_scan(text, len ? len : strlen(text), lay);
+}
+
+static void test_layout_comments(void)
+{
+	struct layout lay;
+
+	ok(scan("a = 1 # c\nb = 2 // d\n/* e\n f */ c = \"#x//y/*z*/\"\r\n", 0, &lay) == 0,
+	   "layout: comments scan");
+	is_string("a = 1    \nb = 2     \n    \n      c = \"#x//y/*z*/\"\r\n", lay.text,
+		  "layout: comments blanked, newlines and strings kept");
+	is_int(3, (int)lay.nnodes, "layout: three keys");
+	ok(lay.nnodes == 3 && lay.nodes[2].line == 4 && !strcmp(lay.nodes[2].name, "c"),
+	   "layout: the key after a two-line comment is on line 4");
+	is_int(4, lay.last_line, "layout: last line");
+	layout_free(&lay);
+	ok(scan("d = /srv//app\ne = 'it\\'s' // c\n", 0, &lay) == 0 && lay.nitems == 2,
+	   "layout: // inside a word is no comment");
+	ok(lay.nitems == 2 && lay.items[0].len == 9 &&
+		   !memcmp(lay.text + lay.items[0].begin, "/srv//app", 9),
+	   "layout: the word keeps its //");
+	layout_free(&lay);
+	ok(scan("a = 1\n\n  # only a comment\n\n", 0, &lay) == 0 && lay.last_line == 1,
+	   "layout: trailing comments and blanks do not count as content");
+	layout_free(&lay);
+}
+
+static void test_layout_nodes(void)
+{
+	struct layout lay;
+	const struct layout_node *n;
+	int web;
+
+	ok(scan("socket web {\n listen = \":1\"\n}\nprogram app {\n sockets = { \"web\",\n"
+		" \"adm\" }\n sockets += \"web\"\n nested x { k = v }\n f(1, 2)\n}\n",
+		0, &lay) == 0,
+	   "layout: sections scan");
+	web = layout_section(&lay, -1, "socket", "web");
+	ok(web == 0 && lay.nodes[0].kind == LAYOUT_SECTION && lay.nodes[0].line == 1,
+	   "layout: socket web is node 0, line 1");
+	n = layout_key(&lay, web, "listen");
+	ok(n != NULL && n->line == 2 && n->parent == web && n->nitems == 1, "layout: listen in web");
+	ok(layout_key(&lay, -1, "listen") == NULL, "layout: listen is not a global key");
+	n = &lay.nodes[2];
+	ok(n->kind == LAYOUT_SECTION && !strcmp(n->title, "app") && n->after == lay.nnodes,
+	   "layout: program app holds every node after it");
+	n = layout_key(&lay, 2, "sockets");
+	ok(n != NULL && n->kind == LAYOUT_APPEND && n->line == 7, "layout: the last sockets is +=");
+	is_int(5, layout_item_line(&lay, 2, "sockets", "web", 0), "layout: first \"web\" item");
+	is_int(6, layout_item_line(&lay, 2, "sockets", "adm", 0), "layout: \"adm\" item");
+	is_int(7, layout_item_line(&lay, 2, "sockets", "web", 1), "layout: second \"web\" item");
+	is_int(7, layout_item_line(&lay, 2, "sockets", "nope", 0),
+	       "layout: an unknown item falls back to the key's line");
+	is_int(0, layout_item_line(&lay, 2, "env", "x", 0), "layout: no such key: 0");
+	ok(layout_section(&lay, 2, "nested", "x") == 5 && lay.nodes[6].parent == 5,
+	   "layout: a nested section and its key");
+	ok(lay.nodes[7].kind == LAYOUT_CALL && lay.nodes[7].line == 9 &&
+		   lay.text[lay.nodes[7].end - 1] == ')',
+	   "layout: a function call spans to its \")\"");
+	layout_free(&lay);
+}
+
+static void test_layout_reset(void)
+{
+	struct layout lay;
+
+	scan("p x {\n e += \"a\"\n e = { \"b\" }\n e += \"a\"\n}\np x { e = \"z\" }\n", 0, &lay);
+	is_int(4, layout_item_line(&lay, 0, "e", "a", 0), "layout: \"=\" drops earlier items");
+	is_int(0, layout_section(&lay, -1, "p", "x"), "layout: the first of two sections");
+	is_int(6, (int)lay.nodes[5].line, "layout: the second one is recorded too");
+	layout_blank(&lay, lay.nodes[0].begin, lay.nodes[0].end);
+	is_string("     \n         \n            \n         \n \np x { e = \"z\" }\n", lay.text,
+		  "layout_blank keeps newlines");
+	layout_free(&lay);
+	scan("t { a = 1 }\n", 0, &lay);
+	ok(lay.nnodes == 2 && lay.nodes[0].title == NULL && lay.nodes[1].parent == 0,
+	   "layout: a section without a title");
+	layout_free(&lay);
+}
+
+/* The text cannot be parsed: `why` on line `line`. */
+static void scan_fails(const char *text, size_t len, const char *why, int line, const char *what)
+{
+	struct layout lay;
+
+	ok(scan(text, len, &lay) == -1, "layout: %s: refused", what);
+	is_string(why, lay.error, "layout: %s: why", what);
+	is_int(line, lay.error_line, "layout: %s: line", what);
+	layout_free(&lay);
+}
+
+/* Problems before the point where the scan broke off come first. */
+static void test_broken_order(void)
+{
+	refused("a = 1 b = \"x\n",
+		"segue.conf:1: unknown key \"a\"\n"
+		"segue.conf:1: unknown key \"b\"\n"
+		"segue.conf:1: string is never closed\n",
+		"unknown keys, then a broken string");
+	refused("zz y { q {\n",
+		"segue.conf:1: unknown section \"zz\"\n"
+		"segue.conf:1: \"{\" is never closed\n",
+		"unknown section, then an unclosed one");
+}
+
+static void test_layout_errors(void)
+{
+	struct layout lay;
+
+	scan_fails("a = 1\n\nb\0c", 9, "NUL byte: not a text file", 3, "NUL byte");
+	scan_fails("a = 1\n/* x\n", 0, "\"/*\" comment is never closed", 2, "unclosed comment");
+	scan_fails("a = 1\nb = \"x\n\n", 0, "string is never closed", 2, "unclosed string");
+	scan_fails("s x {\n a = { 1,\n", 0, "\"{\" is never closed", 2, "unclosed list");
+	scan_fails("s x\n{\n a = 1\n", 0, "\"{\" is never closed", 2, "unclosed section");
+	scan_fails("a{b{c{d{e{f{g{h{\ni{", 0, "sections nested too deeply", 2, "deep nesting");
+	ok(scan("a = 1\nb = { \"x\"", 0, &lay) == -1 && lay.nnodes == 1,
+	   "layout: a broken statement is not recorded, the ones before are");
+	layout_free(&lay);
+	ok(scan("a{b{c{d{e{f{g{h{}}}}}}}}", 0, &lay) == 0 && lay.nnodes == 8,
+	   "layout: eight levels are fine");
+	layout_free(&lay);
+	ok(scan("f(x)", 0, &lay) == 0 && lay.nnodes == 1 && lay.nodes[0].kind == LAYOUT_CALL &&
+		   lay.nodes[0].end == 4,
+	   "layout: a call as the first node");
+	layout_free(&lay);
+	ok(scan("", 0, &lay) == 0 && lay.nnodes == 0 && lay.text[0] == '\0', "layout: empty text");
+	layout_free(&lay);
+	ok(scan("}}} = , ( ) +x \"a\" 'b'", 0, &lay) == 0, "layout: stray tokens are libconfuse's to refuse");
+	layout_free(&lay);
+}
+
 static void test_example(void)
 {
 	char path[2 * PATH_MAX], *errs = NULL;
@@ -1113,6 +1349,8 @@ int main(void)
 	test_addresses();
 	test_statsd();
 	test_program_values();
+	test_restart_floor();
+	test_path_limits();
 	test_nodelay();
 	test_kill_mode();
 	test_program_refs();
@@ -1125,7 +1363,13 @@ int main(void)
 	test_quick_sockets();
 	test_quick_defaults();
 	test_quick_errors();
+	test_quick_paths();
 	test_example();
+	test_layout_comments();
+	test_layout_nodes();
+	test_layout_reset();
+	test_layout_errors();
+	test_broken_order();
 	cleanup();
 	return tap_done();
 }

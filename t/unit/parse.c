@@ -280,7 +280,7 @@ static void test_address_errors(void)
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "unix:/", 6);
 	big[5 + 108] = '\0';
-	address_bad(big, "unix socket path too long");
+	address_bad(big, "unix socket path too long (at most 107 bytes)");
 	big[5 + 107] = '\0';
 	address_good(big, ADDR_UNIX, big);
 	memcpy(big, "systemd:", 8);
