@@ -16,11 +16,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* Workers spawned in one pass of the loop at most: each is a fork and an
  * exec of /bin/sh, and the control socket must not wait for 1,000. */
 #define SPAWNS_PER_PASS 8
+/* Descriptors kept free for control clients and the like. */
+#define CONTROL_FDS 80
 
 static ev_signal signals[7];
 static ev_child children;
@@ -168,6 +171,26 @@ static void set_desired(const char *name, int workers, const char *source)
 		   "%s: %d workers wanted", source, workers);
 }
 
+/* Each worker costs segue a notify socket, and an output pipe with
+ * stdout = capture; a reload needs as many again for a while. A scale
+ * that would run segue out of descriptors is refused, so that control
+ * clients and the next reload still find some. */
+static bool fds_short(const struct program_run *p, int workers, char *err, size_t len)
+{
+	struct rlimit rl;
+	int more = workers - p->desired;
+	if (more <= 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return false;
+	int each = p->conf->stdout_mode == STDOUT_CAPTURE ? 2 : 1;
+	long need = (long)count_open_fds() + 2L * more * each + CONTROL_FDS;
+	if (need <= (long)rl.rlim_cur)
+		return false;
+	snprintf(err, len, "%d workers of %s need about %ld descriptors with a reload under way; "
+		 "segue may open %ld (LimitNOFILE=, ulimit -n)", workers, p->conf->name, need,
+		 (long)rl.rlim_cur);
+	return true;
+}
+
 int core_scale(const char *program, int workers, const char *source, char *err, size_t len)
 {
 	if (!model_program(model->serving, program)) {
@@ -178,6 +201,8 @@ int core_scale(const char *program, int workers, const char *source, char *err, 
 		snprintf(err, len, "workers must be from 0 to %d", MODEL_MAX_WORKERS);
 		return -1;
 	}
+	if (fds_short(model_program(model->serving, program), workers, err, len))
+		return -1;
 	set_desired(program, workers, source);
 	core_settle();
 	return 0;
@@ -192,7 +217,12 @@ void core_scale_all(int delta, const char *source)
 	for (size_t i = 0; g && i < g->nprograms; i++) {
 		int n = g->programs[i].desired;
 		int to = delta > 0 ? n + 1 : n > 1 ? n - 1 : n;
-		set_desired(g->programs[i].conf->name, to > MODEL_MAX_WORKERS ? n : to, source);
+		char err[256];
+		if (to > MODEL_MAX_WORKERS || fds_short(&g->programs[i], to, err, sizeof(err))) {
+			warn("%s: %s", source, to > MODEL_MAX_WORKERS ? "too many workers" : err);
+			to = n;
+		}
+		set_desired(g->programs[i].conf->name, to, source);
 	}
 	core_settle();
 }
