@@ -47,6 +47,8 @@ struct worker_io {
 
 static worker_changed_fn *changed;
 static unsigned spawn_budget;
+static double budget_granted; /* monotonic */
+#define SPAWN_PASS_SECONDS 0.02
 
 void worker_init(worker_changed_fn *fn)
 {
@@ -602,9 +604,13 @@ void worker_drain_generation(const struct generation *g)
 void worker_grant_spawns(unsigned n)
 {
 	spawn_budget = n;
+	budget_granted = now_mono();
 }
 
+/* A pass spawns at most its budget, and stops early once it has taken
+ * SPAWN_PASS_SECONDS: on a loaded machine a child may wait long for the
+ * CPU before its exec, and segue waits for that exec. */
 bool worker_can_spawn(void)
 {
-	return spawn_budget > 0;
+	return spawn_budget > 0 && now_mono() - budget_granted < SPAWN_PASS_SECONDS;
 }
