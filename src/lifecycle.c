@@ -4,48 +4,48 @@
 
 #include <stddef.h>
 
-#define T(s, a) {WORKER_##s, WACT_##a}
-/* Rows are states, columns events, in enum order:
- * READY, STOPPING, READY_TIMEOUT, EXITED, EXITED_LINGER, GROUP_EMPTY,
- * DRAIN, DRAIN_TIMEOUT, SPAWN_FAILED, KILL */
-static const struct worker_transition table[WORKER_NSTATES][WEV_NEVENTS] = {
-	[WORKER_STARTING] = {
-		T(READY, READY), T(DRAINING, SELF_STOP), T(DRAINING, TIMED_OUT),
-		T(GONE, CRASHED), T(GONE, CRASHED), T(STARTING, NONE),
-		T(DRAINING, DRAIN), T(STARTING, NONE), T(GONE, NOT_STARTED),
-		T(DRAINING, KILL),
-	},
-	[WORKER_READY] = {
-		T(READY, NONE), T(DRAINING, SELF_STOP), T(READY, NONE),
-		T(GONE, CRASHED), T(GONE, CRASHED), T(READY, NONE),
-		T(DRAINING, DRAIN), T(READY, NONE), T(READY, NONE),
-		T(DRAINING, KILL),
-	},
-	[WORKER_DRAINING] = {
-		T(DRAINING, NONE), T(DRAINING, NONE), T(DRAINING, NONE),
-		T(GONE, EXITED), T(LINGERING, LINGER), T(DRAINING, NONE),
-		T(DRAINING, NONE), T(DRAINING, KILL), T(DRAINING, NONE),
-		T(DRAINING, KILL),
-	},
-	[WORKER_LINGERING] = {
-		T(LINGERING, NONE), T(LINGERING, NONE), T(LINGERING, NONE),
-		T(LINGERING, NONE), T(LINGERING, NONE), T(GONE, FREE),
-		T(LINGERING, NONE), T(LINGERING, KILL), T(LINGERING, NONE),
-		T(LINGERING, KILL),
-	},
-	[WORKER_GONE] = {
-		T(GONE, NONE), T(GONE, NONE), T(GONE, NONE), T(GONE, NONE),
-		T(GONE, NONE), T(GONE, NONE), T(GONE, NONE), T(GONE, NONE),
-		T(GONE, NONE), T(GONE, NONE),
-	},
+/* Every transition that does something; any other (state, event) pair
+ * keeps the state and does nothing. */
+static const struct rule {
+	enum worker_state from;
+	enum worker_event on;
+	struct worker_transition to;
+} rules[] = {
+	/* a starting worker */
+	{WORKER_STARTING, WEV_READY, {WORKER_READY, WACT_READY}},
+	{WORKER_STARTING, WEV_READY_TIMEOUT, {WORKER_DRAINING, WACT_TIMED_OUT}},
+	{WORKER_STARTING, WEV_SPAWN_FAILED, {WORKER_GONE, WACT_NOT_STARTED}},
+	/* a starting or ready one: what it does unasked fails its slot */
+	{WORKER_STARTING, WEV_STOPPING, {WORKER_DRAINING, WACT_SELF_STOP}},
+	{WORKER_READY, WEV_STOPPING, {WORKER_DRAINING, WACT_SELF_STOP}},
+	{WORKER_STARTING, WEV_EXITED, {WORKER_GONE, WACT_CRASHED}},
+	{WORKER_READY, WEV_EXITED, {WORKER_GONE, WACT_CRASHED}},
+	{WORKER_STARTING, WEV_EXITED_LINGER, {WORKER_GONE, WACT_CRASHED}},
+	{WORKER_READY, WEV_EXITED_LINGER, {WORKER_GONE, WACT_CRASHED}},
+	/* segue asks it to stop, gently or not */
+	{WORKER_STARTING, WEV_DRAIN, {WORKER_DRAINING, WACT_DRAIN}},
+	{WORKER_READY, WEV_DRAIN, {WORKER_DRAINING, WACT_DRAIN}},
+	{WORKER_STARTING, WEV_KILL, {WORKER_DRAINING, WACT_KILL}},
+	{WORKER_READY, WEV_KILL, {WORKER_DRAINING, WACT_KILL}},
+	/* draining: its exit is expected, its group may outlive it */
+	{WORKER_DRAINING, WEV_EXITED, {WORKER_GONE, WACT_EXITED}},
+	{WORKER_DRAINING, WEV_EXITED_LINGER, {WORKER_LINGERING, WACT_LINGER}},
+	{WORKER_DRAINING, WEV_DRAIN_TIMEOUT, {WORKER_DRAINING, WACT_KILL}},
+	{WORKER_DRAINING, WEV_KILL, {WORKER_DRAINING, WACT_KILL}},
+	/* lingering: gone once its group is */
+	{WORKER_LINGERING, WEV_GROUP_EMPTY, {WORKER_GONE, WACT_FREE}},
+	{WORKER_LINGERING, WEV_DRAIN_TIMEOUT, {WORKER_LINGERING, WACT_KILL}},
+	{WORKER_LINGERING, WEV_KILL, {WORKER_LINGERING, WACT_KILL}},
 };
-#undef T
 
 struct worker_transition worker_step(enum worker_state state, enum worker_event event)
 {
 	if ((unsigned)state >= WORKER_NSTATES || (unsigned)event >= WEV_NEVENTS)
 		return (struct worker_transition){WORKER_GONE, WACT_NONE};
-	return table[state][event];
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].from == state && rules[i].on == event)
+			return rules[i].to;
+	return (struct worker_transition){state, WACT_NONE};
 }
 
 static const char *const state_names[] = {"starting", "ready", "draining", "lingering", "gone"};

@@ -353,6 +353,18 @@ static void start_generation(struct transaction *t, struct config *c,
 	model_set_pending(g);
 }
 
+/* A reload that ends before it started a generation: nothing changed.
+ * Its event carries key = value and says msg. */
+static void end_unstarted(struct transaction *t, enum reload_outcome outcome, const char *reason,
+			  const char *event, const char *key, const char *value, const char *msg)
+{
+	record(t->id, outcome, 0, t->started, reason);
+	json_t *f = reload_fields(t->id);
+	json_object_set_new(f, key, json_string_utf8(value));
+	event_emit(LEVEL_ERROR, event, f, "%s", msg);
+	finish();
+}
+
 static void begin(void)
 {
 	struct transaction *t = xcalloc(1, sizeof(*t));
@@ -368,26 +380,16 @@ static void begin(void)
 	struct config *c = t->rollback ? config_ref(previous.config) : load_config(&why);
 	if (!c) {
 		snprintf(err, sizeof(err), "config rejected: %s", why);
-		record(t->id, RELOAD_REJECTED, 0, t->started, err);
-		json_t *f = reload_fields(t->id);
-		json_object_set_new(f, "file", json_string_utf8(config_file));
-		event_emit(LEVEL_ERROR, "config_rejected", f, "%s", why);
+		end_unstarted(t, RELOAD_REJECTED, err, "config_rejected", "file", config_file, why);
 		free(why);
-		finish();
 		return;
 	}
 	struct held_socket **held = plan_sockets(t, c, err, sizeof(err));
-	if (!held) {
-		record(t->id, RELOAD_FAILED, 0, t->started, err);
-		json_t *f = reload_fields(t->id);
-		json_object_set_new(f, "reason", json_string_utf8(err));
-		event_emit(LEVEL_ERROR, "reload_failed", f, "%s", err);
-		config_unref(c);
-		finish();
-		return;
-	}
-	start_generation(t, c, held, t->rollback ? &previous : NULL);
-	config_unref(c);
+	if (held)
+		start_generation(t, c, held, t->rollback ? &previous : NULL);
+	config_unref(c); /* the generation holds its own reference */
+	if (!held)
+		end_unstarted(t, RELOAD_FAILED, err, "reload_failed", "reason", err, err);
 }
 
 /* --- driving the running reload ------------------------------------------ */

@@ -246,14 +246,12 @@ int spawn_lookup_ids(const char *user, const char *group, struct spawn_spec *s,
 		s->gid = pw->pw_gid;
 		name = pw->pw_name;
 	}
-	if (group && *group) {
-		struct group *gr = getgrnam(group);
-		if (!gr) {
-			snprintf(err, errlen, "unknown group \"%s\"", group);
-			return -1;
-		}
-		s->gid = gr->gr_gid;
+	const struct group *gr = group && *group ? getgrnam(group) : NULL;
+	if (group && *group && !gr) {
+		snprintf(err, errlen, "unknown group \"%s\"", group);
+		return -1;
 	}
+	s->gid = gr ? gr->gr_gid : s->gid;
 	int n = 0;
 	if (name) {
 		getgrouplist(name, s->gid, NULL, &n);
