@@ -597,42 +597,6 @@ static int make_directory(const char *path, char *err, size_t errlen)
 	return r < 0 ? -1 : 0;
 }
 
-static int bind_socket(const char *path, mode_t mode, char *err, size_t errlen)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "control socket path too long: %s", path);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	/* Nobody may connect before the mode and group are right. */
-	mode_t old = umask(0777);
-	int r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	const char *what = "bind";
-	if (r < 0)
-		goto fail;
-	what = "chown";
-	if (allowed_gid != (gid_t)-1 && chown(path, (uid_t)-1, allowed_gid) < 0)
-		goto fail;
-	what = "chmod";
-	if (chmod(path, mode) < 0)
-		goto fail;
-	what = "listen";
-	if (listen(fd, 64) < 0)
-		goto fail;
-	return fd;
-fail:
-	snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
-	close(fd);
-	return -1;
-}
-
 int control_open(const char *path, mode_t mode, const char *group, char *err, size_t errlen)
 {
 	if (group && *group) {
@@ -643,10 +607,10 @@ int control_open(const char *path, mode_t mode, const char *group, char *err, si
 		}
 		allowed_gid = gr->gr_gid;
 	}
-	if (make_directory(path, err, errlen) < 0 ||
-	    listen_remove_stale_unix(path, err, errlen) < 0)
+	if (make_directory(path, err, errlen) < 0)
 		return -1;
-	listen_fd = bind_socket(path, mode, err, errlen);
+	listen_fd = listen_unix(path, mode, (uid_t)-1, allowed_gid, CONTROL_MAX_CLIENTS,
+				SOCK_NONBLOCK, err, errlen);
 	if (listen_fd < 0)
 		return -1;
 	socket_path = xstrdup(path);

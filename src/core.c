@@ -343,12 +343,9 @@ static struct held_socket **hold_all(struct config *c, char *err, size_t len)
 	return held;
 }
 
-int core_start(struct config *config, const char *config_file,
-	       const struct config_defaults *defs, char *err, size_t len)
+int core_start(struct config *config, char *err, size_t len)
 {
 	watch();
-	reload_init(config_file, defs);
-	worker_init(core_settle);
 	model_set_config(config);
 	struct held_socket **held = hold_all(config, err, len);
 	listen_close_unclaimed(config->fdstore ? hold_unstore : NULL);

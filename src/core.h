@@ -12,8 +12,7 @@
 
 /* Watches signals and children, holds config's sockets and starts the
  * first generation. Returns 0, or -1 with a message in err. */
-int core_start(struct config *config, const char *config_file,
-	       const struct config_defaults *defs, char *err, size_t len);
+int core_start(struct config *config, char *err, size_t len);
 
 /* Brings the model in line: drives the running reload, fills and empties
  * slots, restarts crashed workers when due, frees drained generations,

@@ -235,13 +235,13 @@ static int lookup_ids(const struct socket_conf *s, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
-static int open_unix(const struct socket_conf *s, char *err, size_t len)
+int listen_unix(const char *path, mode_t mode, uid_t uid, gid_t gid, int backlog, int flags,
+		char *err, size_t len)
 {
-	const char *path = s->addr.path;
 	struct sockaddr_un sun;
 	if (unix_address(path, &sun, err, len) < 0 || listen_remove_stale_unix(path, err, len) < 0)
 		return -1;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
 	if (fd < 0) {
 		snprintf(err, len, "socket: %s", strerror(errno));
 		return -1;
@@ -252,21 +252,18 @@ static int open_unix(const struct socket_conf *s, char *err, size_t len)
 	int r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	int saved = errno;
 	umask(old);
-	uid_t uid;
-	gid_t gid;
 	const char *what = "bind";
 	errno = saved;
 	if (r < 0)
 		goto fail;
-	what = "owner/group";
-	if (lookup_ids(s, &uid, &gid) < 0 || ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-					       chown(path, uid, gid) < 0))
+	what = "chown";
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0)
 		goto fail_unlink;
 	what = "chmod";
-	if (chmod(path, s->mode) < 0)
+	if (chmod(path, mode) < 0)
 		goto fail_unlink;
 	what = "listen";
-	if (listen(fd, s->backlog) < 0)
+	if (listen(fd, backlog) < 0)
 		goto fail_unlink;
 	return fd;
 fail_unlink:
@@ -275,10 +272,21 @@ fail_unlink:
 	errno = saved;
 fail:
 	saved = errno;
-	snprintf(err, len, "%s %s: %s", what, path, saved ? strerror(saved) : "unknown user or group");
+	snprintf(err, len, "%s %s: %s", what, path, strerror(saved));
 	close(fd);
 	errno = saved;
 	return -1;
+}
+
+static int open_unix(const struct socket_conf *s, char *err, size_t len)
+{
+	uid_t uid;
+	gid_t gid;
+	if (lookup_ids(s, &uid, &gid) < 0) {
+		snprintf(err, len, "%s: unknown user or group", s->addr.path);
+		return -1;
+	}
+	return listen_unix(s->addr.path, s->mode, uid, gid, s->backlog, 0, err, len);
 }
 
 int listen_open(const struct socket_conf *s, char *err, size_t errlen)

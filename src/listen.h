@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "config.h"
 
@@ -41,6 +42,14 @@ bool listen_matches(int fd, const struct address *a);
  * not answered within 100 ms (a full backlog) counts as live. A path too
  * long for sun_path is an error (ENAMETOOLONG). */
 int listen_remove_stale_unix(const char *path, char *err, size_t len);
+
+/* The one way segue makes a listening unix socket (the control socket and
+ * unix: listeners): a stale file at path is replaced, a live socket is
+ * not; bound with no permissions, then given uid/gid (-1: unchanged) and
+ * mode. flags: SOCK_NONBLOCK or 0. Returns the fd (CLOEXEC), or -1 with
+ * a message naming the path. */
+int listen_unix(const char *path, mode_t mode, uid_t uid, gid_t gid, int backlog, int flags,
+		char *err, size_t len);
 
 /* Applies a new backlog to a held socket (listen() again). */
 int listen_set_backlog(int fd, int backlog);

@@ -9,9 +9,11 @@
 #include "model.h"
 #include "notify.h"
 #include "paths.h"
+#include "reload.h"
 #include "sinks.h"
 #include "systemd.h"
 #include "util.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -225,6 +227,8 @@ static int run(struct config *config, const struct options *o, const char *direc
 {
 	model_init(now_wall(), now_mono());
 	launch_init(control_path, directory);
+	reload_init(o->config_file, &o->defs);
+	worker_init(core_settle);
 	systemd_start();
 	sinks_start();
 	char err[512];
@@ -235,7 +239,7 @@ static int run(struct config *config, const struct options *o, const char *direc
 		event_emit(LEVEL_ERROR, "stopped", NULL, "control socket: %s", err);
 	else if (notify_dir_open_beside(control_path, err, sizeof(err)) < 0)
 		event_emit(LEVEL_ERROR, "stopped", NULL, "notify sockets: %s", err);
-	else if (core_start(config, o->config_file, &o->defs, err, sizeof(err)) < 0)
+	else if (core_start(config, err, sizeof(err)) < 0)
 		event_emit(LEVEL_ERROR, "stopped", NULL, "%s", err);
 	else if (pidfile && write_pidfile(config->pidfile, getpid()) < 0)
 		event_emit(LEVEL_ERROR, "stopped", NULL, "pidfile %s: %s", config->pidfile,
