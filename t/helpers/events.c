@@ -4,8 +4,9 @@
  * The shell tests read events through this program, so that they match on
  * fields (event, program, generation, slot, reason...) whichever log format
  * segue writes (src/log.c): a line starting with '{' is a JSON object, one
- * starting with "ts=" is logfmt; any other line (a worker's inherited
- * output) is a record without fields. Each line is one record; with -r PATH
+ * starting with "ts=" is logfmt (either may follow a worker's unterminated
+ * output on the same line); any other line (a worker's inherited output)
+ * is a record without fields. Each line is one record; with -r PATH
  * the records are the elements PATH selects in each line's object (e.g. the
  * workers in a status answer).
  *
@@ -193,17 +194,32 @@ bad:
 	return NULL;
 }
 
+/* Where segue's part of a line starts: at its start, or after a worker's
+ * unterminated output ("demo[42]: ts=..."), as workers share segue's
+ * stderr and write a line in more than one piece. NULL for no event. */
+static const char *event_start(const char *line)
+{
+	if (line[0] == '{' || strncmp(line, "ts=", 3) == 0)
+		return line;
+	const char *json = strstr(line, "{\"ts\":\"");
+	const char *logfmt = strstr(line, " ts=");
+	if (logfmt && (!json || logfmt < json))
+		return logfmt + 1;
+	return json;
+}
+
 /* The line's object: JSON, logfmt, or NULL for a line of neither. */
 static json_t *parse_line(const char *line)
 {
-	if (line[0] == '{') {
-		json_t *obj = json_loads(line, 0, NULL);
+	const char *start = event_start(line);
+	if (start && start[0] == '{') {
+		json_t *obj = json_loads(start, 0, NULL);
 		if (json_is_object(obj))
 			return obj;
 		json_decref(obj);
 		return NULL;
 	}
-	return strncmp(line, "ts=", 3) == 0 ? parse_logfmt(line) : NULL;
+	return start ? parse_logfmt(start) : NULL;
 }
 
 /* Writes s as segue's logfmt writes a value: bare when it can be, else
@@ -248,7 +264,8 @@ static char *value_text(const json_t *v)
 /* The record as logfmt: a JSON event rendered, any other line as it is. */
 static char *logfmt_text(const struct record *r)
 {
-	if (!r->obj || r->line[0] != '{' || r->depth != 0)
+	const char *start = event_start(r->line);
+	if (!r->obj || !start || start[0] != '{' || r->depth != 0)
 		return xalloc(strdup(r->line));
 	char *buf = NULL;
 	size_t len = 0;
