@@ -299,19 +299,24 @@ sd_ready_from() { grep -Eq "^[0-9]+ $1 (.*\\|)?READY=1(\\||\$)" "$SD/notify.log"
 
 # --- events ----------------------------------------------------------------
 
-# wait_event [-n N] [-t SECONDS] FILTER...: waits until $SEGUE_LOG holds N
-# (default 1) events matching every FILTER, 10 s at most; fails at once
-# if segue ($SEGUE_PID) has exited without them.
+# log_lines: how many lines $SEGUE_LOG holds now (a mark for wait_event -s).
+log_lines() { wc -l < "$SEGUE_LOG"; }
+
+# wait_event [-n N] [-t SECONDS] [-s LINES] FILTER...: waits until
+# $SEGUE_LOG holds N (default 1) events matching every FILTER (after its
+# first LINES lines), 10 s at most; fails at once if segue ($SEGUE_PID)
+# has exited without them.
 wait_event() {
-	local n=1 limit=10 err
+	local n=1 limit=10 skip=0 err
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-n) n=$2; shift 2 ;;
 		-t) limit=$2; shift 2 ;;
+		-s) skip=$2; shift 2 ;;
 		*) break ;;
 		esac
 	done
-	err=$("$EVENTS" -c -n "$n" -w "$limit" ${SEGUE_PID:+-p "$SEGUE_PID"} \
+	err=$("$EVENTS" -c -n "$n" -w "$limit" -s "$skip" ${SEGUE_PID:+-p "$SEGUE_PID"} \
 		"$SEGUE_LOG" "$@" 2>&1 >/dev/null) && return 0
 	diag "$err"
 	return 1
@@ -350,6 +355,15 @@ event_json() {
 	"$EVENTS" -n "$n" "$SEGUE_LOG" "$@"
 }
 
+# event_text [-n N] TEMPLATE FILTER...: TEMPLATE with each {FIELD} replaced
+# by that field of the Nth (default the last) matching event.
+event_text() {
+	local n=-1 template
+	[ "${1:-}" = -n ] && { n=$2; shift 2; }
+	template=$1; shift
+	"$EVENTS" -n "$n" -o "$template" "$SEGUE_LOG" "$@"
+}
+
 # event_ms [-n N] FILTER...: the time of that event, in ms since the epoch.
 event_ms() {
 	local n=-1
@@ -371,12 +385,12 @@ log_field() { event_field "$2" "event=$1"; }
 # ended (succeeded or failed; 20 s at most each). Fails at the first reload
 # that does not end.
 reload_times() {
-	local n=$1 i=0 base
-	base=$(event_count "$RELOAD_ENDED")
+	local n=$1 i=0 mark
 	while [ $i -lt "$n" ]; do
+		mark=$(log_lines)
 		kill -HUP "$SEGUE_PID"
 		i=$((i + 1))
-		wait_event -n $((base + i)) -t 20 "$RELOAD_ENDED" || return 1
+		wait_event -s "$mark" -t 20 "$RELOAD_ENDED" || return 1
 	done
 }
 
@@ -402,11 +416,22 @@ health_json() { timeout 10 "$SEGUECTL" -s "$CONTROL" --json health 2>/dev/null; 
 status_field() { status_json | "$EVENTS" -f "$1" -; }
 health_field() { health_json | "$EVENTS" -f "$1" -; }
 
+# status_text TEMPLATE: TEMPLATE with each {FIELD} replaced from one status
+# answer ('{reloading}/{generation}').
+status_text() { status_json | "$EVENTS" -o "$1" -; }
+
+# worker_field FIELD [FILTER...]: FIELD of every worker in status that
+# matches the filters (pid=42, generation=2...), a line each.
+worker_field() {
+	local field=$1; shift
+	status_json | "$EVENTS" -a -r 'programs[].workers[]' -f "$field" - "$@"
+}
+
 # _words: lines joined by spaces.
 _words() { tr '\n' ' ' | sed 's/ $//'; }
 
 # worker_state PID: that worker's state in status (empty when not listed).
-worker_state() { status_json | "$EVENTS" -r 'programs[].workers[]' -f state - "pid=$1"; }
+worker_state() { worker_field state "pid=$1"; }
 
 # worker_states: "GENERATION:STATE ..." of every worker in status, sorted.
 worker_states() {
@@ -447,6 +472,16 @@ app_conf() {
 		for line; do echo "  $line"; done
 		echo "}"
 	} > "$file"
+}
+
+# mode_app FILE COMMAND [STATUS]: writes FILE, a worker that exits STATUS
+# (default 1) at once while $T/mode holds "bad", and else execs COMMAND
+# (shell words); $T/mode starts as "good".
+mode_app() {
+	echo good > "$T/mode"
+	printf '#!/bin/sh\n[ "$(cat "%s")" = bad ] && exit %s\nexec %s\n' \
+		"$T/mode" "${3:-1}" "$2" > "$1"
+	chmod +x "$1"
 }
 
 # deploy RELEASE: points $T/current at releases/RELEASE, as a deploy tool
