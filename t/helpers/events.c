@@ -14,11 +14,11 @@
  * extended); a bare word W means event=W. A field is compared as text: a
  * string as it is, anything else as compact JSON (pid=42, inherited=true).
  * A field that is absent matches only != and !~. FIELD may be a path
- * (a.b), or name a field of the element PATH went through (with -r
- * 'programs[].workers[]', programs.name is the worker's program). Pseudo
- * fields: @text is the line as logfmt (an event in JSON is rendered as
- * segue renders logfmt; any other line as it is), @line its line number,
- * @ms its ts in milliseconds since the epoch.
+ * (a.b, programs.0.name), or name a field of the element PATH went
+ * through (with -r 'programs[].workers[]', programs.name is the worker's
+ * program). Pseudo fields: @text is the line as logfmt (an event in JSON
+ * is rendered as segue renders logfmt; any other line as it is), @line
+ * its line number, @ms its ts in milliseconds since the epoch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -301,12 +301,16 @@ static char *ts_ms(const struct record *r)
 	return xalloc(strdup(buf));
 }
 
-/* Follows a dotted path (a.b.c) from v. */
+/* Follows a dotted path from v: keys of objects, indexes of arrays
+ * (programs.0.name). */
 static json_t *walk(json_t *v, const char *path)
 {
 	char *copy = xalloc(strdup(path)), *save = NULL;
-	for (char *k = strtok_r(copy, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
-		v = json_object_get(v, k);
+	for (char *k = strtok_r(copy, ".", &save); k && v; k = strtok_r(NULL, ".", &save)) {
+		char *end;
+		unsigned long i = strtoul(k, &end, 10);
+		v = json_is_array(v) && *k && !*end ? json_array_get(v, i) : json_object_get(v, k);
+	}
 	free(copy);
 	return v;
 }
