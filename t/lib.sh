@@ -464,12 +464,10 @@ app_conf() {
 	local file=$1 port=$2 command=$3 line
 	shift 3
 	{
-		echo "control = \"$CONTROL\""
-		echo "socket web { listen = \"127.0.0.1:$port\" }"
-		echo "program app {"
-		echo "  command = \"$command\""
-		echo '  sockets = { "web" }'
-		for line; do echo "  $line"; done
+		printf 'control = "%s"\n' "$CONTROL"
+		printf 'socket web { listen = "127.0.0.1:%s" }\n' "$port"
+		printf 'program app {\n  command = "%s"\n  sockets = { "web" }\n' "$command"
+		for line; do printf '  %s\n' "$line"; done
 		echo "}"
 	} > "$file"
 }
