@@ -14,15 +14,8 @@ echo "\$SEGUE_WORKER_PID \$SEGUE_WORKER" >> "$T/ready-runs"
 test -e "$T/go"
 SH
 chmod +x "$T/ready.sh"
-cat > "$T/exec.conf" <<CONF
-control = "$CONTROL"
-program app {
-  command = "sleep 300"
-  ready = "exec"
-  ready-command = "$T/ready.sh"
-  ready-timeout = "30s"
-}
-CONF
+app_conf "$T/exec.conf" "" "sleep 300" 'ready = "exec"' "ready-command = \"$T/ready.sh\"" \
+	'ready-timeout = "30s"'
 start_segue -c "$T/exec.conf"
 wait_event event=worker_spawned
 wpid=$(event_field pid event=worker_spawned)
@@ -70,16 +63,8 @@ fi
 exec sleep 300
 SH
 chmod +x "$T/worker.sh"
-cat > "$T/timeout.conf" <<CONF
-control = "$CONTROL"
-program app {
-  command = "$T/worker.sh"
-  ready = "notify"
-  ready-timeout = "500ms"
-  restart-delay = "200ms"
-  restart-max-delay = "10s"
-}
-CONF
+app_conf "$T/timeout.conf" "" "$T/worker.sh" 'ready = "notify"' 'ready-timeout = "500ms"' \
+	'restart-delay = "200ms"' 'restart-max-delay = "10s"'
 start_segue -c "$T/timeout.conf"
 wait_event event=worker_ready
 w1=$(spawned_pid 1)

@@ -15,16 +15,8 @@ printf 'READY=1\nSTATUS=serving' | "$DGRAM" "\$NOTIFY_SOCKET"
 while :; do sleep 1; done
 SH
 chmod +x "$T/worker.sh"
-cat > "$T/segue.conf" <<CONF
-control = "$CONTROL"
-program app {
-  command = "$T/worker.sh"
-  workers = 2
-  ready = "notify"
-  ready-timeout = "30s"
-  drain-timeout = "3s"
-}
-CONF
+app_conf "$T/segue.conf" "" "$T/worker.sh" 'workers = 2' 'ready = "notify"' \
+	'ready-timeout = "30s"' 'drain-timeout = "3s"'
 start_segue -c "$T/segue.conf"
 wait_event -n 2 event=worker_spawned
 wait_for 5 states_are "1:starting 1:starting"
@@ -59,15 +51,8 @@ is "$SEGUE_STATUS" 0 "segue stops (its workers ignore TERM: killed after drain-t
 
 # --- health and a crash loop ----------------------------------------------
 mode_app "$T/crash.sh" "sleep 300" 3
-cat > "$T/crash.conf" <<CONF
-control = "$CONTROL"
-program app {
-  command = "$T/crash.sh"
-  ready-delay = "100ms"
-  restart-delay = "10ms"
-  restart-max-delay = "200ms"
-}
-CONF
+app_conf "$T/crash.conf" "" "$T/crash.sh" 'ready-delay = "100ms"' 'restart-delay = "10ms"' \
+	'restart-max-delay = "200ms"'
 start_segue -c "$T/crash.conf"
 wait_event event=worker_ready
 is "$(health_field ok)" true "health is ok with the worker ready"

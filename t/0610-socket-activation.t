@@ -41,14 +41,8 @@ fi
 
 # --- (b) a name nobody passed -------------------------------------------------
 port=$(free_port)
-cat > "$T/nope.conf" <<CONF
-control = "$T/c-nope.sock"
-socket web { listen = "systemd:nope" }
-program app {
-  command = "$DEMO"
-  sockets = { "web" }
-}
-CONF
+CONTROL=$T/c-nope.sock
+app_conf "$T/nope.conf" systemd:nope "$DEMO"
 mkdir -p "$T/sdb"
 exec_with_log_format "$FAKESD" --listen "web=127.0.0.1:$port" "$T/sdb" -- \
 	"$SEGUE" -c "$T/nope.conf" > "$T/nope.log" 2>&1 &
@@ -64,15 +58,8 @@ like "$problems" 'nope"' "the message names the missing socket"
 # --- (c) an inherited socket the config does not use ---------------------------
 port=$(free_port)
 extra=$(free_port)
-cat > "$T/extra.conf" <<CONF
-control = "$T/c-extra.sock"
-socket web { listen = "systemd:web" }
-program app {
-  command = "$DEMO"
-  sockets = { "web" }
-  ready = "notify"
-}
-CONF
+CONTROL=$T/c-extra.sock
+app_conf "$T/extra.conf" systemd:web "$DEMO" 'ready = "notify"'
 start_fakesystemd --listen "web=127.0.0.1:$port" --listen "extra=127.0.0.1:$extra" "$T/sdc" -- \
 	"$SEGUE" -c "$T/extra.conf"
 wait_event event=worker_ready

@@ -325,20 +325,28 @@ wait_event() {
 # event_count FILTER...: how many events of $SEGUE_LOG match.
 event_count() { "$EVENTS" -c "$SEGUE_LOG" "$@"; }
 
+# _take_n DEFAULT ARGS...: _N is N of a leading "-n N" in ARGS, else
+# DEFAULT; _SHIFT is how many words that took.
+_take_n() {
+	_N=$1 _SHIFT=0
+	if [ "${2:-}" = -n ]; then
+		_N=$3 _SHIFT=2
+	fi
+}
+
 # has_event [-n N] FILTER...: $SEGUE_LOG holds N (default 1) matching events.
 has_event() {
-	local n=1
-	[ "${1:-}" = -n ] && { n=$2; shift 2; }
-	"$EVENTS" -c -n "$n" "$SEGUE_LOG" "$@" >/dev/null
+	_take_n 1 "$@"; shift $_SHIFT
+	"$EVENTS" -c -n "$_N" "$SEGUE_LOG" "$@" >/dev/null
 }
 
 # event_field [-n N] FIELD FILTER...: FIELD of the Nth matching event (1
 # the first; the default, -1, the last). The pseudo field @ms is its time.
 event_field() {
-	local n=-1 field
-	[ "${1:-}" = -n ] && { n=$2; shift 2; }
+	local field
+	_take_n -1 "$@"; shift $_SHIFT
 	field=$1; shift
-	"$EVENTS" -n "$n" -f "$field" "$SEGUE_LOG" "$@"
+	"$EVENTS" -n "$_N" -f "$field" "$SEGUE_LOG" "$@"
 }
 
 # event_fields FIELD FILTER...: FIELD of every matching event, a line each.
@@ -349,27 +357,19 @@ event_fields() {
 
 # event_json [-n N] FILTER...: the Nth (default the last) matching event as
 # one line of JSON.
-event_json() {
-	local n=-1
-	[ "${1:-}" = -n ] && { n=$2; shift 2; }
-	"$EVENTS" -n "$n" "$SEGUE_LOG" "$@"
-}
+event_json() { _take_n -1 "$@"; shift $_SHIFT; "$EVENTS" -n "$_N" "$SEGUE_LOG" "$@"; }
 
 # event_text [-n N] TEMPLATE FILTER...: TEMPLATE with each {FIELD} replaced
 # by that field of the Nth (default the last) matching event.
 event_text() {
-	local n=-1 template
-	[ "${1:-}" = -n ] && { n=$2; shift 2; }
+	local template
+	_take_n -1 "$@"; shift $_SHIFT
 	template=$1; shift
-	"$EVENTS" -n "$n" -o "$template" "$SEGUE_LOG" "$@"
+	"$EVENTS" -n "$_N" -o "$template" "$SEGUE_LOG" "$@"
 }
 
 # event_ms [-n N] FILTER...: the time of that event, in ms since the epoch.
-event_ms() {
-	local n=-1
-	[ "${1:-}" = -n ] && { n=$2; shift 2; }
-	event_field -n "$n" @ms "$@"
-}
+event_ms() { _take_n -1 "$@"; shift $_SHIFT; event_field -n "$_N" @ms "$@"; }
 
 # Older names, kept for the tests that use them: they match an extended
 # regex on each line as logfmt (a JSON event is rendered as logfmt first).
@@ -458,18 +458,23 @@ program_workers() {
 # --- configs, releases, load -----------------------------------------------------
 
 # app_conf FILE PORT COMMAND [LINE...]: writes a config to FILE: the control
-# socket $CONTROL, socket web on 127.0.0.1:PORT, and program app running
-# COMMAND on it, with each LINE (such as 'workers = 2') added to it.
+# socket $CONTROL, socket web on 127.0.0.1:PORT (on PORT itself when it
+# holds a ':', as systemd:web; no socket when it is ""), and program app
+# running COMMAND on it, with each LINE (such as 'workers = 2') added to it.
 app_conf() {
-	local file=$1 port=$2 command=$3 line
+	local file=$1 listen=127.0.0.1:$2 command=$3 line
 	shift 3
+	case $listen in *:*:*) listen=${listen#127.0.0.1:} ;; esac
+	: > "$file"
+	if [ "$listen" != 127.0.0.1: ]; then
+		printf 'socket web { listen = "%s" }\n' "$listen" > "$file"
+		set -- 'sockets = { "web" }' "$@"
+	fi
 	{
-		printf 'control = "%s"\n' "$CONTROL"
-		printf 'socket web { listen = "127.0.0.1:%s" }\n' "$port"
-		printf 'program app {\n  command = "%s"\n  sockets = { "web" }\n' "$command"
+		printf 'control = "%s"\nprogram app {\n  command = "%s"\n' "$CONTROL" "$command"
 		for line; do printf '  %s\n' "$line"; done
 		echo "}"
-	} > "$file"
+	} >> "$file"
 }
 
 # mode_app FILE COMMAND [STATUS]: writes FILE, a worker that exits STATUS
