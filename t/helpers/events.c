@@ -1,4 +1,4 @@
-/* events.c: reads segue's log (logfmt or JSON lines) or an answer of segue's, finds records by their fields, waits for them, prints them as JSON. */
+/* events.c: finds, waits for and prints segue's events (its log, logfmt or JSON) by field. */
 /* SPDX-License-Identifier: MIT */
 /*
  * The shell tests read events through this program, so that they match on
@@ -34,23 +34,23 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: events [-a | -c] [-n N] [-w SECONDS [-p PID]] [-s SKIP] [-r PATH]\n"
-	"              [-f FIELD | -o TEMPLATE] FILE [FILTER...]\n"
-	"  FILE     segue's log, or - for standard input (read to its end)\n"
-	"  (default) print the Nth matching record as JSON (N < 0: from the end)\n"
-	"  -a       print every matching record\n"
-	"  -c       print how many records match\n"
-	"  -n N     which record (default 1); with -a, -c or -w: need at least |N|\n"
-	"  -w SECS  wait until the file holds them, SECS at most (else exit 1)\n"
-	"  -p PID   while waiting, give up as soon as PID has exited\n"
-	"  -s SKIP  ignore the first SKIP lines\n"
-	"  -r PATH  records are the elements at PATH (a.b[].c[], [N] for one)\n"
-	"  -f FIELD print that field's text instead of JSON\n"
-	"  -o TMPL  print TMPL with each {FIELD} replaced by its text\n"
-	"exit: 0 found, 1 not found (or timed out, or PID exited), 2 error\n";
+    "usage: events [-a | -c] [-n N] [-w SECONDS [-p PID]] [-s SKIP] [-r PATH]\n"
+    "              [-f FIELD | -o TEMPLATE] FILE [FILTER...]\n"
+    "  FILE     segue's log, or - for standard input (read to its end)\n"
+    "  (default) print the Nth matching record as JSON (N < 0: from the end)\n"
+    "  -a       print every matching record\n"
+    "  -c       print how many records match\n"
+    "  -n N     which record (default 1); with -a, -c or -w: need at least |N|\n"
+    "  -w SECS  wait until the file holds them, SECS at most (else exit 1)\n"
+    "  -p PID   while waiting, give up as soon as PID has exited\n"
+    "  -s SKIP  ignore the first SKIP lines\n"
+    "  -r PATH  records are the elements at PATH (a.b[].c[], [N] for one)\n"
+    "  -f FIELD print that field's text instead of JSON\n"
+    "  -o TMPL  print TMPL with each {FIELD} replaced by its text\n"
+    "exit: 0 found, 1 not found (or timed out, or PID exited), 2 error\n";
 
 #define MAX_DEPTH 16
-#define POLL_NS 20000000L /* 20 ms between looks at a growing file */
+#define POLL_NS	  20000000L /* 20 ms between looks at a growing file */
 
 enum op { OP_EQ, OP_NE, OP_MATCH, OP_NOMATCH };
 enum mode { PRINT_ONE, PRINT_ALL, COUNT };
@@ -108,9 +108,9 @@ static void *xalloc(void *p)
  * number or a word such as true: they stay strings when read from logfmt. */
 static bool string_key(const char *key)
 {
-	static const char *const keys[] = {"ts", "level", "event", "msg", "program", "socket",
-					   "listen", "address", "reason", "source", "file",
-					   "signal", "directory", NULL};
+	static const char *const keys[] = {"ts",     "level",  "event",	    "msg",    "program",
+					   "socket", "listen", "address",   "reason", "source",
+					   "file",   "signal", "directory", NULL};
 	for (size_t i = 0; keys[i]; i++)
 		if (strcmp(key, keys[i]) == 0)
 			return true;
@@ -222,6 +222,22 @@ static json_t *parse_line(const char *line)
 	return start ? parse_logfmt(start) : NULL;
 }
 
+/* The escape logfmt writes for c inside quotes, or NULL for c itself. */
+static const char *escape_of(unsigned char c)
+{
+	static char hex[8];
+	if (c == '"' || c == '\\') {
+		snprintf(hex, sizeof(hex), "\\%c", c);
+		return hex;
+	}
+	if (c == '\n' || c == '\t')
+		return c == '\n' ? "\\n" : "\\t";
+	if (c >= ' ' && c != 0x7f)
+		return NULL;
+	snprintf(hex, sizeof(hex), "\\x%02x", c);
+	return hex;
+}
+
 /* Writes s as segue's logfmt writes a value: bare when it can be, else
  * quoted, with the escapes that keep one event on one line. */
 static void put_value(FILE *out, const char *s)
@@ -235,17 +251,11 @@ static void put_value(FILE *out, const char *s)
 	}
 	putc('"', out);
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		switch (*c) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\t': fputs("\\t", out); break;
-		default:
-			if (*c < ' ' || *c == 0x7f)
-				fprintf(out, "\\x%02x", *c);
-			else
-				putc(*c, out);
-		}
+		const char *escape = escape_of(*c);
+		if (escape)
+			fputs(escape, out);
+		else
+			putc(*c, out);
 	}
 	putc('"', out);
 }
@@ -566,7 +576,8 @@ static int scan_file(const char *file, const char *what)
 		if (fd < 0) {
 			fd = open(file, O_RDONLY | O_CLOEXEC);
 			if (fd < 0 && (errno != ENOENT || opt.wait <= 0)) {
-				fprintf(stderr, "events: cannot open %s: %s\n", file, strerror(errno));
+				fprintf(stderr, "events: cannot open %s: %s\n", file,
+					strerror(errno));
 				return 2;
 			}
 		}
@@ -583,10 +594,12 @@ static int scan_file(const char *file, const char *what)
 	if (satisfied())
 		return 0;
 	if (opt.wait > 0 && opt.pid > 0 && process_gone(opt.pid))
-		fprintf(stderr, "events: process %ld exited while waiting for %ld x %s in %s (%ld seen)\n",
+		fprintf(stderr,
+			"events: process %ld exited while waiting for %ld x %s in %s (%ld seen)\n",
 			(long)opt.pid, needed(), what, file, found.count);
 	else if (opt.wait > 0)
-		fprintf(stderr, "events: timed out after %gs waiting for %ld x %s in %s (%ld seen)\n",
+		fprintf(stderr,
+			"events: timed out after %gs waiting for %ld x %s in %s (%ld seen)\n",
 			opt.wait, needed(), what, file, found.count);
 	return 1;
 }
@@ -637,19 +650,38 @@ static void parse_options(int argc, char **argv)
 	int c;
 	while ((c = getopt(argc, argv, "acn:w:p:s:r:f:o:")) != -1) {
 		switch (c) {
-		case 'a': opt.mode = PRINT_ALL; break;
-		case 'c': opt.mode = COUNT; break;
-		case 'n': opt.n = number(optarg, "-n"); opt.n_given = true; break;
-		case 'w': opt.wait = strtod(optarg, NULL); break;
-		case 'p': opt.pid = (pid_t)number(optarg, "-p"); break;
-		case 's': opt.skip = number(optarg, "-s"); break;
-		case 'r': opt.rows = optarg; break;
+		case 'a':
+			opt.mode = PRINT_ALL;
+			break;
+		case 'c':
+			opt.mode = COUNT;
+			break;
+		case 'n':
+			opt.n = number(optarg, "-n");
+			opt.n_given = true;
+			break;
+		case 'w':
+			opt.wait = strtod(optarg, NULL);
+			break;
+		case 'p':
+			opt.pid = (pid_t)number(optarg, "-p");
+			break;
+		case 's':
+			opt.skip = number(optarg, "-s");
+			break;
+		case 'r':
+			opt.rows = optarg;
+			break;
 		case 'f':
 			opt.template = xalloc(malloc(strlen(optarg) + 3));
 			sprintf(opt.template, "{%s}", optarg);
 			break;
-		case 'o': opt.template = optarg; break;
-		default: fputs(usage, stderr); exit(2);
+		case 'o':
+			opt.template = optarg;
+			break;
+		default:
+			fputs(usage, stderr);
+			exit(2);
 		}
 	}
 	if (optind >= argc || (opt.n == 0 && opt.mode == PRINT_ONE)) {
@@ -670,7 +702,9 @@ int main(int argc, char **argv)
 		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%s", i ? " " : "",
 			 argv[optind + (int)i]);
 	}
-	int status = strcmp(file, "-") == 0 ? (read_stdin() < 0 ? 2 : satisfied() ? 0 : 1)
+	int status = strcmp(file, "-") == 0 ? (read_stdin() < 0 ? 2
+					       : satisfied()	? 0
+								: 1)
 					    : scan_file(file, *what ? what : "any line");
 	if (status == 2)
 		return 2;
