@@ -4,6 +4,9 @@
 . "$top_srcdir/t/lib.sh"
 plan 19
 
+# check_conf FILE: runs segue -t on FILE; sets OUT and STATUS.
+check_conf() { OUT=$("$SEGUE" -t -c "$1" 2>&1); STATUS=$?; }
+
 cat > "$T/good.conf" <<'CONF'
 # a comment first, so that a misnumbering libconfuse would show
 socket web {
@@ -14,9 +17,9 @@ program app {
   sockets = { "web" /* inline */ }
 }
 CONF
-out=$("$SEGUE" -t -c "$T/good.conf" 2>&1); status=$?
-is "$status" 0 "a good config passes -t"
-like "$out" "configuration OK" "and says so"
+check_conf "$T/good.conf"
+is "$STATUS" 0 "a good config passes -t"
+like "$OUT" "configuration OK" "and says so"
 
 cat > "$T/bad.conf" <<'CONF'
 # line 1
@@ -29,9 +32,9 @@ program app {
   sockets = { "wbe" }
 }
 CONF
-out=$("$SEGUE" -t -c "$T/bad.conf" 2>&1); status=$?
-is "$status" 1 "an unknown socket fails -t with status 1"
-like "$out" "^$T/bad.conf:8: program \"app\": unknown socket \"wbe\"" "the message names file, line, program and socket"
+check_conf "$T/bad.conf"
+is "$STATUS" 1 "an unknown socket fails -t with status 1"
+like "$OUT" "^$T/bad.conf:8: program \"app\": unknown socket \"wbe\"" "the message names file, line, program and socket"
 
 cat > "$T/bad2.conf" <<'CONF'
 socket web {
@@ -43,13 +46,13 @@ program app {
   drain-signal = "TERMINATE"
 }
 CONF
-out=$("$SEGUE" -t -c "$T/bad2.conf" 2>&1); status=$?
-is "$status" 1 "bad address and signal fail"
-like "$out" "bad2.conf:2: .*port" "a bad port is reported on its line"
-like "$out" "bad2.conf:7: .*TERMINATE" "a bad signal is reported on its line"
+check_conf "$T/bad2.conf"
+is "$STATUS" 1 "bad address and signal fail"
+like "$OUT" "bad2.conf:2: .*port" "a bad port is reported on its line"
+like "$OUT" "bad2.conf:7: .*TERMINATE" "a bad signal is reported on its line"
 
-out=$("$SEGUE" -t -c "$T/missing.conf" 2>&1); status=$?
-is "$status" 1 "a missing file fails with status 1"
+check_conf "$T/missing.conf"
+is "$STATUS" 1 "a missing file fails with status 1"
 
 out=$(timeout 10 "$SEGUE" -c "$T/bad.conf" 2>&1); status=$?
 is "$status" 1 "segue refuses to start on a bad config, status 1"

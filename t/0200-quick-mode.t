@@ -6,18 +6,19 @@ plan 10
 
 port=$(free_port)
 start_segue -l "web=127.0.0.1:$port" -n 2 --ready notify --pidfile "$T/segue.pid" \
-	-s "$T/control.sock" -- "$DEMO"
+	-s "$CONTROL" -- "$DEMO"
 ok $? "segue starts in quick mode"
-wait_log 'event=worker_ready' 2
+wait_event -n 2 event=worker_ready
 ok $? "both workers become ready (READY=1 over NOTIFY_SOCKET)"
 
 body=$(curl -s "http://127.0.0.1:$port/")
 like "$body" '^pid=[0-9]+ generation=1 worker=[01]$' "the demo app answers through the held socket"
 
 is "$(cat "$T/segue.pid")" "$SEGUE_PID" "the pidfile holds segue's pid"
-like "$(grep 'event=socket_bound' "$T/segue.log")" "socket=web .*address=127.0.0.1:$port" "socket_bound names the socket and address"
+check "socket_bound names the socket and address" -- \
+	has_event event=socket_bound socket=web "address=127.0.0.1:$port"
 
-pids=$(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/segue.log" | sort -u | wc -l)
+pids=$(event_fields pid event=worker_spawned | sort -u | wc -l)
 is "$pids" 2 "two workers were spawned"
 
 # it retries the bind for drain-timeout (the workers of a killed segue
@@ -28,4 +29,4 @@ is $? 2 "a second segue on a port in use exits with status 2"
 stop_segue
 is "$SEGUE_STATUS" 0 "TERM stops segue with status 0"
 check "the pidfile is removed" -- test ! -e "$T/segue.pid"
-check "the stopped event is logged" -- segue_logged 'event=stopped'
+check "the stopped event is logged" -- has_event event=stopped

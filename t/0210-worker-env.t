@@ -7,7 +7,7 @@ plan 22
 port=$(free_port)
 mkdir -p "$T/out"
 cat > "$T/segue.conf" <<CONF
-control = "$T/control.sock"
+control = "$CONTROL"
 socket web {
   listen = "127.0.0.1:$port"
 }
@@ -27,10 +27,10 @@ CONF
 export LISTEN_FDNAMES=bogus SEGUE_WORKER=bogus
 start_segue -c "$T/segue.conf"
 unset LISTEN_FDNAMES SEGUE_WORKER
-wait_log 'event=worker_ready'
+wait_event event=worker_ready
 ok $? "the probe worker reports ready through NOTIFY_SOCKET"
 
-wpid=$(log_field worker_spawned pid)
+wpid=$(event_field pid event=worker_spawned)
 f="$T/out/probe.$wpid"
 wait_for 5 test -f "$f"
 ok $? "the probe wrote its report"
@@ -46,8 +46,8 @@ is "$(envv LISTEN_PID)" "$wpid" "LISTEN_PID is the worker's own pid"
 is "$(envv LISTEN_FDS)" 2 "LISTEN_FDS counts the sockets (config env cannot override it)"
 is "$(envv LISTEN_FDNAMES)" "web:admin" "LISTEN_FDNAMES names them in order"
 is "$(envv SEGUE_PROGRAM)/$(envv SEGUE_GENERATION)/$(envv SEGUE_WORKER)" "app/1/0" "SEGUE_PROGRAM, SEGUE_GENERATION, SEGUE_WORKER"
-is "$(envv SEGUE_CONTROL)" "$T/control.sock" "SEGUE_CONTROL names the control socket"
-like "$(envv NOTIFY_SOCKET)" "^$T/control.sock.notify/[0-9]+$" "NOTIFY_SOCKET is segue's (beside its control socket), not systemd's"
+is "$(envv SEGUE_CONTROL)" "$CONTROL" "SEGUE_CONTROL names the control socket"
+like "$(envv NOTIFY_SOCKET)" "^$CONTROL.notify/[0-9]+$" "NOTIFY_SOCKET is segue's (beside its control socket), not systemd's"
 is "$(envv GREETING)" "hello world" "env entries from the config are set"
 is "$(envv EINHORN_FD_COUNT) $(envv EINHORN_FD_0) $(envv EINHORN_FD_1) $(envv EINHORN_CHILD_INDEX)" "2 3 4 0" "einhorn variables"
 is "$(envv SERVER_STARTER_PORT)" "127.0.0.1:$port=3;$T/admin.sock=4" "SERVER_STARTER_PORT"

@@ -8,7 +8,7 @@ p4=$(free_port); p6=$(free_port); pany=$(free_port)
 have_v6=0
 [ -e /proc/net/if_inet6 ] && have_v6=1
 cat > "$T/segue.conf" <<CONF
-control = "$T/control.sock"
+control = "$CONTROL"
 socket v4 { listen = "127.0.0.1:$p4" }
 socket any { listen = ":$pany" }
 socket local {
@@ -26,11 +26,10 @@ if [ $have_v6 = 1 ]; then
 fi
 
 # a stale socket file, as a killed segue would leave it
-"$SEGUE" -l "unix:$T/app.sock" -s "$T/c0.sock" -- sleep 30 >"$T/first.log" 2>&1 &
-first=$!
-wait_for 5 grep -q 'event=worker_spawned' "$T/first.log"
-orphan=$(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/first.log")
-kill -KILL $first; wait $first 2>/dev/null
+start_segue -l "unix:$T/app.sock" -s "$T/c0.sock" -- sleep 30
+wait_event event=worker_spawned
+orphan=$(event_field pid event=worker_spawned)
+kill -KILL "$SEGUE_PID"; wait "$SEGUE_PID" 2>/dev/null
 # its worker, orphaned, goes too (by its own group: other tests run sleeps);
 # kill returns before the process has closed its copy of the socket
 kill -KILL "-$orphan" 2>/dev/null
@@ -39,7 +38,7 @@ check "a killed segue leaves its socket file behind" -- test -S "$T/app.sock"
 
 start_segue -c "$T/segue.conf"
 ok $? "segue replaces the stale unix socket file"
-wait_log 'event=worker_ready'
+wait_event event=worker_ready
 
 like "$(curl -s "http://127.0.0.1:$p4/")" '^pid=' "IPv4 socket serves"
 like "$(curl -s "http://127.0.0.1:$pany/")" '^pid=' ":PORT serves IPv4"
@@ -53,9 +52,10 @@ fi
 like "$(curl -s --unix-socket "$T/app.sock" http://x/)" '^pid=' "unix socket serves"
 is "$(stat -c %a "$T/app.sock")" 660 "unix socket has the configured mode"
 
-timeout 10 "$SEGUE" -l "unix:$T/app.sock" -s "$T/c2.sock" --drain-timeout 1s -- true >"$T/thief.log" 2>&1
+timeout 10 "$SEGUE" --log-format="$LOG_FORMAT" -l "unix:$T/app.sock" -s "$T/c2.sock" \
+	--drain-timeout 1s -- true >"$T/thief.log" 2>&1
 is $? 2 "a second segue does not steal a live unix socket (status 2)"
-like "$(cat "$T/thief.log")" "in use" "and says why"
+like "$("$EVENTS" -a "$T/thief.log")" "in use" "and says why"
 
 stop_segue
 is "$SEGUE_STATUS" 0 "segue stops"

@@ -16,12 +16,12 @@ wait
 SH
 chmod +x "$T/worker.sh"
 export OUT=$T
-start_segue -l 127.0.0.1:0 -s "$T/control.sock" --ready-delay 100ms -- "$T/worker.sh"
-wait_log 'event=worker_ready'
-wpid=$(log_field worker_spawned pid)
+start_segue -l 127.0.0.1:0 -s "$CONTROL" --ready-delay 100ms -- "$T/worker.sh"
+wait_event event=worker_ready
+wpid=$(event_field pid event=worker_spawned)
 wait_for 5 test -s "$T/grandchild.$wpid"
 gc=$(cat "$T/grandchild.$wpid")
-wait_for 5 eval '! kill -0 '"$gc"' 2>/dev/null'
+wait_for 5 gone "$gc"
 ok $? "the orphaned grandchild exits and is reaped"
 is "$(zombies_of "$SEGUE_PID")" 0 "segue has no zombie child"
 check "segue is still serving" -- segue_alive

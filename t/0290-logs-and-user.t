@@ -1,44 +1,40 @@
 #!/bin/sh
-# 0290-logs-and-user.t: JSON log lines, log-file reopened on USR1, captured and inherited worker output, user = and env = for workers.
+# 0290-logs-and-user.t: JSON and logfmt log lines, log-file reopened on USR1, captured and inherited worker output, user = and env = for workers.
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
-RAW=$top_builddir/t/helpers/rawclient
-plan 28
+plan 36
 
+# The other tests read events in either format; the first two parts check
+# each format's lines as they are.
 have_jq() { command -v jq >/dev/null && [ -z "${NO_JQ:-}" ]; }
-# start_custom LOG PATTERN ARGS...: like start_segue, for a log that is not
-# logfmt on stderr: stderr goes to $T/stderr, LOG is waited on for PATTERN.
-start_custom() {
-	local log=$1 pattern=$2; shift 2
-	: > "$T/stderr"
-	"$SEGUE" "$@" 2>>"$T/stderr" &
-	SEGUE_PID=$!
-	_pids="$_pids $SEGUE_PID"
-	wait_for 5 eval 'grep -q -- "$pattern" "$log" 2>/dev/null'
-}
-# workers of a JSON log are not found by lib.sh's cleanup: list their groups
-register_json_workers() {
-	for pid in $(grep '"event":"worker_spawned"' "$1" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p'); do
-		_pids="$_pids -$pid"
-	done
+
+# run_format FORMAT: a segue with --log-format FORMAT and its log in
+# $T/FORMAT.log, through a reload, a TTIN and a bad control request; the
+# workers run in a directory whose name holds quotes and a backslash.
+dir="$T/a \"quoted\" dir\\x"
+mkdir -p "$dir"
+run_format() {
+	SEGUE_LOG=$T/$1.log
+	start_segue --log-format "$1" -l 127.0.0.1:0 -s "$CONTROL" \
+		-n 2 --ready-delay 50ms -d "$dir" -- sleep 300
+	ok $? "segue starts with --log-format $1"
+	wait_event -n 2 event=worker_ready
+	kill -HUP "$SEGUE_PID"
+	wait_event event=reload_succeeded
+	case $1 in
+	json) grep -q '"event":"reload_succeeded"' "$SEGUE_LOG" ;;
+	logfmt) grep -q ' event=reload_succeeded ' "$SEGUE_LOG" ;;
+	esac
+	ok $? "a reload succeeds (reload_succeeded as $1)"
+	kill -TTIN "$SEGUE_PID"
+	control 'bogus request' > /dev/null
+	stop_segue
+	is "$SEGUE_STATUS" 0 "segue stops cleanly"
+	SEGUE_LOG=$T/segue.log
 }
 
 # --- --log-format json ------------------------------------------------------
-dir="$T/a \"quoted\" dir\\x"
-mkdir -p "$dir"
-start_custom "$T/stderr" '"event":"started"' --log-format json -l 127.0.0.1:0 -s "$T/c.sock" \
-	-n 2 --ready-delay 50ms -d "$dir" -- sleep 300
-ok $? "segue starts with --log-format json"
-wait_for 10 eval "[ \$(grep -c '\"event\":\"worker_ready\"' \"\$T/stderr\") -ge 2 ]"
-kill -HUP "$SEGUE_PID"
-wait_for 10 grep -q '"event":"reload_succeeded"' "$T/stderr"
-ok $? "a reload succeeds (reload_succeeded as JSON)"
-kill -TTIN "$SEGUE_PID"
-echo 'bogus request' | "$RAW" -l 1 -t 2 "$T/c.sock" > /dev/null
-register_json_workers "$T/stderr"
-stop_segue
-is "$SEGUE_STATUS" 0 "segue stops cleanly"
-cp "$T/stderr" "$T/json.log"
+run_format json
 n=$(wc -l < "$T/json.log")
 if have_jq; then
 	bad=$(jq -R -r '. as $l | try (fromjson | if type == "object" and (.ts | type) == "string"
@@ -63,32 +59,48 @@ else
 		"numeric fields (pid) are JSON numbers"
 fi
 
+# --- --log-format logfmt ----------------------------------------------------
+run_format logfmt
+n=$(wc -l < "$T/logfmt.log")
+bad=$(grep -Ev '^ts=[0-9TZ:.-]+ level=[a-z]+ event=[a-z_]+( [a-z_]+=("([^"\\]|\\.)*"|[^ "=]+))*$' "$T/logfmt.log")
+is "$bad" "" "every one of the $n stderr lines is logfmt: ts, level, event, then KEY=VALUE"
+events=$(sed -n 's/.* event=\([a-z_]*\) .*/\1/p' "$T/logfmt.log" | sort -u | tr '\n' ' ')
+like "$events" 'drain_started .*reload_succeeded .*started .*stopped .*worker_ready .*worker_spawned' "the lines are segue's events: $events"
+like "$(grep ' event=worker_spawned ' "$T/logfmt.log" | head -n 1)" \
+	'^ts=[^ ]+ level=info event=worker_spawned program=app generation=1 slot=[01] pid=[0-9]+ msg=' \
+	"a worker's event names program, generation, slot and pid, in that order"
+like "$(grep ' event=worker_spawned ' "$T/logfmt.log" | head -n 1)" ' msg="[^"]*a \\"quoted\\" dir\\\\x"$' \
+	"a message with quotes and a backslash is quoted and escaped"
+is "$("$EVENTS" -a -f msg "$T/logfmt.log" event=worker_spawned | sort -u)" "$real" \
+	"t/helpers/events reads it back as it was"
+
 # --- log-file and USR1 ----------------------------------------------------
 cat > "$T/file.conf" <<CONF
-control = "$T/c.sock"
+control = "$CONTROL"
 log-file = "$T/segue.log"
 program app {
   command = "sleep 300"
   ready-delay = "50ms"
 }
 CONF
-start_custom "$T/segue.log" 'event=started' -c "$T/file.conf"
+SEGUE_STDERR=$T/stderr
+start_segue -c "$T/file.conf"
 ok $? "with log-file, events go to that file"
-wait_log 'event=worker_ready'
+unset SEGUE_STDERR
+wait_event event=worker_ready
 check "nothing of segue's goes to stderr" -- test ! -s "$T/stderr"
 mv "$T/segue.log" "$T/segue.log.1"
 kill -USR1 "$SEGUE_PID"
 wait_for 5 test -e "$T/segue.log"
 ok $? "USR1 reopens the log file: a new file appears at the configured path"
 kill -TTIN "$SEGUE_PID"
-wait_log 'event=worker_spawned program=app generation=1 slot=1 ' 1 5
+wait_event -t 5 event=worker_spawned program=app generation=1 slot=1
 ok $? "the next events are written to the new file"
-check "the moved file gets no new events" -- test "$(grep -c 'slot=1' "$T/segue.log.1")" = 0
-wait_log 'event=worker_ready.* slot=1 ' 1 5
-_pids="$_pids -$(log_field worker_spawned pid)"
+check "the moved file gets no new events" -- test "$("$EVENTS" -c "$T/segue.log.1" slot=1)" = 0
+wait_event -t 5 event=worker_ready slot=1
 stop_segue
 check "segue stops cleanly and logs stopped to the new file" -- \
-	test "$SEGUE_STATUS" = 0 -a "$(grep -c 'event=stopped' "$T/segue.log")" = 1
+	test "$SEGUE_STATUS" = 0 -a "$(event_count event=stopped)" = 1
 
 # --- stdout = "capture" and "inherit" ---------------------------------------
 cat > "$T/talk.sh" <<'SH'
@@ -102,7 +114,7 @@ SH
 printf '#!/bin/sh\necho "inherited line from $$"\nexec sleep 300\n' > "$T/inh.sh"
 chmod +x "$T/talk.sh" "$T/inh.sh"
 cat > "$T/output.conf" <<CONF
-control = "$T/c.sock"
+control = "$CONTROL"
 program cap {
   command = "$T/talk.sh"
   stdout = "capture"
@@ -114,22 +126,23 @@ program inh {
 }
 CONF
 start_segue -c "$T/output.conf"
-wait_log 'event=worker_ready' 2
-cap=$(grep 'event=worker_spawned program=cap ' "$T/segue.log" | sed -n 's/.* pid=\([0-9]*\).*/\1/p')
-inh=$(grep 'event=worker_spawned program=inh ' "$T/segue.log" | sed -n 's/.* pid=\([0-9]*\).*/\1/p')
-wait_log "event=output .*msg=\"hello from $cap on stdout\"" 1 5
+wait_event -n 2 event=worker_ready
+cap=$(event_field pid event=worker_spawned program=cap)
+inh=$(event_field pid event=worker_spawned program=inh)
+wait_event -t 5 event=output "msg=hello from $cap on stdout"
 ok $? "a captured stdout line is logged as event=output"
-like "$(grep "hello from $cap on stdout" "$T/segue.log")" "event=output program=cap generation=1 slot=0 pid=$cap " \
-	"the output event names the program and the worker's pid"
-wait_log "event=output program=cap .*msg=\"hello from $cap on stderr\"" 1 5
+check "the output event names the program and the worker's pid" -- \
+	has_event event=output program=cap generation=1 slot=0 "pid=$cap" "msg=hello from $cap on stdout"
+wait_event -t 5 event=output program=cap "msg=hello from $cap on stderr"
 ok $? "a captured stderr line is logged as event=output too"
-wait_log "event=output program=cap .*au lait from $cap " 1 5
+wait_event -t 5 event=output program=cap "msg~au lait from $cap "
 ok $? "a line that is not UTF-8 (Latin-1) is logged too, not dropped"
-check "captured lines do not appear raw in segue's stderr" -- test "$(grep -c "^hello from $cap" "$T/segue.log")" = 0
-wait_log "^inherited line from $inh\$" 1 5
+check "captured lines do not appear raw in segue's stderr" -- \
+	test "$(event_count "@text~^hello from $cap")" = 0
+wait_event -t 5 "@text~^inherited line from $inh\$"
 ok $? "stdout = inherit: the worker's line goes to segue's stderr as is"
 stop_segue
-like "$(grep 'event=output' "$T/segue.log" | tail -n 1)" "program=cap .*msg=\"last words of $cap\"" \
+is "$("$EVENTS" -n -1 -o '{program}: {msg}' "$SEGUE_LOG" event=output)" "cap: last words of $cap" \
 	"an unterminated last line is logged when the worker exits"
 
 # --- user = and env = ---------------------------------------------------------
@@ -142,7 +155,7 @@ else
 	userline=
 fi
 cat > "$T/user.conf" <<CONF
-control = "$T/c.sock"
+control = "$CONTROL"
 program app {
   command = "$PROBE $T/out"
   $userline
@@ -153,8 +166,8 @@ CONF
 export APP_MODE=outer
 start_segue -c "$T/user.conf"
 unset APP_MODE
-wait_log 'event=worker_ready'
-wpid=$(log_field worker_spawned pid)
+wait_event event=worker_ready
+wpid=$(event_field pid event=worker_spawned)
 f="$T/out/probe.$wpid"
 wait_for 5 test -f "$f"
 ok $? "the probe worker wrote its report"

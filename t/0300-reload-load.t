@@ -12,35 +12,16 @@ combo() {
 	name="ready=$ready reload=$mode, new connections"
 	[ -n "$ka" ] && name="ready=$ready reload=$mode, keep-alive"
 	port=$(free_port)
-	cat > "$T/segue.conf" <<CONF
-control = "$T/control.sock"
-socket web { listen = "127.0.0.1:$port" }
-program app {
-  command = "$DEMO"
-  sockets = { "web" }
-  workers = 2
-  ready = "$ready"
-  ready-delay = "50ms"
-  reload = "$mode"
-  drain-timeout = "10s"
-}
-CONF
+	app_conf "$T/segue.conf" "$port" "$DEMO" 'workers = 2' "ready = \"$ready\"" \
+		'ready-delay = "50ms"' "reload = \"$mode\"" 'drain-timeout = "10s"'
 	start_segue -c "$T/segue.conf" || return 1
-	wait_log 'event=worker_ready' 2 || return 1
-	rm -f "$T/stop" "$T/flowing"
-	"$LOADGEN" -a "127.0.0.1:$port" -c 16 $ka -d 300 -s "$T/stop" -w "$T/flowing" \
-		> "$T/load.out" 2> "$T/load.err" &
-	load=$!
-	wait_for 10 test -e "$T/flowing"
+	wait_event -n 2 event=worker_ready || return 1
+	start_load "$port" 16 $ka
 	reload_times "$RELOADS"
-	touch "$T/stop"
-	wait $load
-	result=$(cat "$T/load.out")
-	diag "$name: $result"
-	sed 's/^/# /' "$T/load.err" | head -n 20
-	is "$(grep -c 'event=reload_succeeded' "$T/segue.log")" "$RELOADS" "$name: $RELOADS reloads succeeded"
-	like "$result" ' errors=0 ' "$name: zero failed requests"
-	like "$result" "generations=.*,$((RELOADS + 1))( |$)" "$name: the served generation advanced to $((RELOADS + 1))"
+	stop_load "$name"
+	is "$(event_count event=reload_succeeded)" "$RELOADS" "$name: $RELOADS reloads succeeded"
+	like "$LOAD_RESULT" ' errors=0 ' "$name: zero failed requests"
+	like "$LOAD_RESULT" "generations=.*,$((RELOADS + 1))( |$)" "$name: the served generation advanced to $((RELOADS + 1))"
 	stop_segue
 	is "$SEGUE_STATUS" 0 "$name: segue stops cleanly"
 }

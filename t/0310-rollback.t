@@ -17,33 +17,21 @@ killed) kill -KILL \$\$ ;;
 esac
 SH
 chmod +x "$T/app.sh"
-cat > "$T/segue.conf" <<CONF
-control = "$T/control.sock"
-socket web { listen = "127.0.0.1:$port" }
-program app {
-  command = "$T/app.sh"
-  sockets = { "web" }
-  workers = 2
-  ready = "notify"
-  ready-timeout = "1s"
-  drain-timeout = "5s"
-}
-CONF
+app_conf "$T/segue.conf" "$port" "$T/app.sh" 'workers = 2' 'ready = "notify"' \
+	'ready-timeout = "1s"' 'drain-timeout = "5s"'
 start_segue -c "$T/segue.conf"
-wait_log 'event=worker_ready' 2
-"$LOADGEN" -a "127.0.0.1:$port" -c 8 -d 120 -s "$T/stop" -w "$T/flowing" > "$T/load.out" 2>"$T/load.err" &
-load=$!
-wait_for 10 test -e "$T/flowing"
-old_pids=$(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/segue.log" | sort | tr '\n' ' ')
+wait_event -n 2 event=worker_ready
+start_load "$port" 8
+old_pids=$(event_fields pid event=worker_spawned | sort | tr '\n' ' ')
 
 n=0
 for mode in exit hang killed; do
 	n=$((n + 1))
 	echo $mode > "$T/mode"
 	kill -HUP "$SEGUE_PID"
-	wait_log 'event=reload_failed' $n 20
+	wait_event -n $n -t 20 event=reload_failed
 	ok $? "a new generation that does '$mode' fails the reload"
-	reason=$(grep 'event=reload_failed' "$T/segue.log" | tail -n 1)
+	reason=$(event_field reason event=reload_failed)
 	case $mode in
 	exit) like "$reason" 'exited with status 1' "the reason names the exit status" ;;
 	hang) like "$reason" 'not ready within 1s' "the reason names the readiness timeout" ;;
@@ -58,11 +46,10 @@ is "$live" "$old_pids" "the old workers' pids are unchanged"
 # and a good deploy after all that still works
 echo good > "$T/mode"
 kill -HUP "$SEGUE_PID"
-wait_log 'event=reload_succeeded' 1 20
+wait_event -t 20 event=reload_succeeded
 ok $? "a good deploy after three bad ones succeeds"
-like "$(log_field reload_succeeded generation)" '^5$' "every attempt took a generation number (1 + 3 failed + this one)"
-touch "$T/stop"; wait $load
-result=$(cat "$T/load.out"); diag "$result"
-like "$result" ' errors=0 ' "zero failed requests through all of it"
+is "$(event_field generation event=reload_succeeded)" 5 "every attempt took a generation number (1 + 3 failed + this one)"
+stop_load
+like "$LOAD_RESULT" ' errors=0 ' "zero failed requests through all of it"
 stop_segue
 is "$SEGUE_STATUS" 0 "segue stops cleanly"

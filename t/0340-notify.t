@@ -3,7 +3,6 @@
 # users' datagrams and garbage are ignored.
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
-DGRAM=$top_builddir/t/helpers/dgram
 plan 8
 
 cat > "$T/worker.sh" <<'SH'
@@ -16,19 +15,19 @@ exec sleep 300
 SH
 chmod +x "$T/worker.sh"
 export DGRAM
-start_segue -l 127.0.0.1:0 -s "$T/control.sock" -n 2 --ready notify --ready-timeout 60s \
+start_segue -l 127.0.0.1:0 -s "$CONTROL" -n 2 --ready notify --ready-timeout 60s \
 	-- "$T/worker.sh"
-wait_log 'event=worker_ready'
+wait_event event=worker_ready
 ok $? "a READY=1 sent by the worker's child marks a worker ready"
-w0=$(grep 'event=worker_spawned' "$T/segue.log" | grep 'slot=0 ' | sed -n 's/.* pid=\([0-9]*\).*/\1/p')
-w1=$(grep 'event=worker_spawned' "$T/segue.log" | grep 'slot=1 ' | sed -n 's/.* pid=\([0-9]*\).*/\1/p')
-like "$(grep 'event=worker_ready' "$T/segue.log")" "slot=0 pid=$w0" "it is credited to slot 0's worker"
+w0=$(event_field pid event=worker_spawned slot=0)
+w1=$(event_field pid event=worker_spawned slot=1)
+is "$(event_text '{slot} {pid}' event=worker_ready)" "0 $w0" "it is credited to slot 0's worker"
 
 sock1=$(tr '\0' '\n' < "/proc/$w1/environ" | sed -n 's/^NOTIFY_SOCKET=//p')
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	printf 'READY=1' | setpriv --reuid=65534 --regid=65534 --clear-groups "$DGRAM" "$sock1" 2>/dev/null
 	ok $([ $? -ne 0 ]; echo $?) "another user cannot even send to the socket (mode 0600)"
-	is "$(grep -c 'event=worker_ready' "$T/segue.log")" 1 "and slot 1 stays not ready"
+	is "$(event_count event=worker_ready)" 1 "and slot 1 stays not ready"
 else
 	ok 0 "# SKIP needs root and setpriv to act as another user"
 	ok 0 "# SKIP needs root and setpriv to act as another user"
@@ -40,10 +39,10 @@ head -c 100000 /dev/zero | tr '\0' 'A' | sed 's/^/READY=1\n/' | "$DGRAM" "$sock1
 printf '' | "$DGRAM" "$sock1"
 printf 'READY=1\0STATUS=x' | "$DGRAM" "$sock1"
 check "segue survives garbage on the notify socket" -- segue_alive
-is "$(grep -c 'event=worker_ready' "$T/segue.log")" 1 "garbage does not mark slot 1 ready"
+is "$(event_count event=worker_ready)" 1 "garbage does not mark slot 1 ready"
 
 printf 'STATUS=warming up\nREADY=1\n' | "$DGRAM" "$sock1"
-wait_log 'event=worker_ready' 2
+wait_event -n 2 event=worker_ready
 ok $? "a proper READY=1 still works afterwards"
-like "$(grep 'event=worker_ready' "$T/segue.log" | tail -n 1)" "slot=1 pid=$w1" "and is credited to slot 1"
+is "$(event_text '{slot} {pid}' event=worker_ready)" "1 $w1" "and is credited to slot 1"
 stop_segue

@@ -6,15 +6,9 @@
 RELOADS=${SEGUE_TEST_LEAK_RELOADS:-500}
 plan 5
 
-echo good > "$T/mode"
-cat > "$T/app.sh" <<SH
-#!/bin/sh
-[ "\$(cat "$T/mode")" = bad ] && exit 1
-exec sleep 300
-SH
-chmod +x "$T/app.sh"
+mode_app "$T/app.sh" "sleep 300"
 cat > "$T/segue.conf" <<CONF
-control = "$T/control.sock"
+control = "$CONTROL"
 socket web { listen = "127.0.0.1:0" }
 socket admin { listen = "unix:$T/admin.sock" }
 program app {
@@ -25,20 +19,19 @@ program app {
 }
 CONF
 start_segue -c "$T/segue.conf"
-wait_log 'event=worker_ready' 2
+wait_event -n 2 event=worker_ready
 
 # reload N times; every 10th deploy is bad and rolled back
 reload_n() {
-	local from=$1 to=$2 i=$1 done_n
+	local from=$1 to=$2 i=$1
 	while [ $i -le $to ]; do
 		if [ $((i % 10)) = 0 ]; then echo bad > "$T/mode"; else echo good > "$T/mode"; fi
-		kill -HUP "$SEGUE_PID"
-		wait_log 'event=reload_(succeeded|failed)' $i 20 || return 1
+		reload_times 1 || return 1
 		i=$((i + 1))
 	done
 	echo good > "$T/mode"
 	# let the last drains finish: two workers of the newest generation only
-	wait_for 20 eval '[ $(grep -c "event=drain_finished" "$T/segue.log") -ge $(grep -c "event=reload_succeeded" "$T/segue.log") ]'
+	wait_for 20 eval '[ $(event_count event=drain_finished) -ge $(event_count event=reload_succeeded) ]'
 }
 
 reload_n 1 50
@@ -47,7 +40,7 @@ reload_n 51 "$RELOADS"
 ok $? "$RELOADS reloads ran"
 fds1=$(fd_count "$SEGUE_PID"); rss1=$(rss_kib "$SEGUE_PID")
 diag "after 50 reloads: $fds0 fds, $rss0 KiB; after $RELOADS: $fds1 fds, $rss1 KiB"
-diag "$(grep -c 'event=reload_failed' "$T/segue.log") of them failed"
+diag "$(event_count event=reload_failed) of them failed"
 is "$fds1" "$fds0" "segue's descriptor count is unchanged"
 if ldd "$SEGUE" | grep -q libasan; then
 	ok 0 "# SKIP RSS under AddressSanitizer says nothing about leaks"

@@ -8,20 +8,7 @@ plan 54
 
 [ -x "$SEGUECTL" ] || bail "no $SEGUECTL"
 
-# ctl ARGS...: runs seguectl on this test's socket; sets RC, OUT and ERR.
-ctl() {
-	"$SEGUECTL" -s "$T/control.sock" "$@" >"$T/ctl.out" 2>"$T/ctl.err"
-	RC=$?
-	OUT=$(cat "$T/ctl.out")
-	ERR=$(cat "$T/ctl.err")
-}
-
-# deploy NAME: points the current symlink at releases/NAME, as a deploy
-# tool does (a new link renamed over the old one).
-deploy() {
-	ln -sfn "releases/$1" "$T/current.new" && mv -T "$T/current.new" "$T/current"
-}
-
+# ctl (lib.sh) runs seguectl on $CONTROL; deploy NAME moves $T/current.
 release() {
 	curl -s --max-time 5 "http://127.0.0.1:$port/env" | sed -n 's/^RELEASE=//p'
 }
@@ -40,30 +27,20 @@ chmod +x "$T"/releases/*/run
 deploy one
 
 port=$(free_port)
+# conf READY-TIMEOUT
 conf() {
-	cat > "$T/segue.conf" <<CONF
-control = "$T/control.sock"
-socket web { listen = "127.0.0.1:$port" }
-program app {
-  command = "./run"
-  directory = "$T/current"
-  sockets = { "web" }
-  workers = 2
-  ready = "notify"
-  ready-timeout = "$1"
-  drain-timeout = "5s"
-}
-CONF
+	app_conf "$T/segue.conf" "$port" ./run "directory = \"$T/current\"" 'workers = 2' \
+		'ready = "notify"' "ready-timeout = \"$1\"" 'drain-timeout = "5s"'
 }
 conf 1s
 start_segue -c "$T/segue.conf" || bail "segue did not start"
-wait_log 'event=worker_ready' 2 || bail "no ready workers"
+wait_event -n 2 event=worker_ready || bail "no ready workers"
 
 # --- status, health, version ---
 ctl status
 is "$RC" 0 "status exits 0"
-pid0=$(grep 'event=worker_spawned' "$T/segue.log" | grep 'slot=0 ' | sed -n 's/.* pid=\([0-9]*\).*/\1/p')
-pid1=$(grep 'event=worker_spawned' "$T/segue.log" | grep 'slot=1 ' | sed -n 's/.* pid=\([0-9]*\).*/\1/p')
+pid0=$(event_field pid event=worker_spawned slot=0)
+pid1=$(event_field pid event=worker_spawned slot=1)
 like "$OUT" "^segue [^ ]+, pid $SEGUE_PID, up [0-9]+s, generation 1, reloading no" "status: a header with pid, version, uptime, generation"
 like "$OUT" "^web +127\\.0\\.0\\.1:$port +[0-9]+$" "status: the socket with its address and fd"
 like "$OUT" "^program app: 2/2 ready, generation 1, directory $T/releases/one$" "status: the program, ready/desired, generation, resolved directory"
@@ -73,12 +50,9 @@ like "$OUT" "^  $pid1 +1 +1 +ready +[0-9]+s +0( |$)" "status: slot 1's worker"
 
 ctl --json status
 is "$RC" 0 "status --json exits 0"
-if command -v jq >/dev/null; then
-	is "$(printf '%s' "$OUT" | jq -r '[.ok, .generation, .programs[0].name, (.programs[0].workers | length)] | join(" ")')" \
-		"true 1 app 2" "status --json prints the object, which parses"
-else
-	like "$OUT" '^\{"ok":true,.*"programs":\[\{"name":"app"' "status --json prints the object (no jq to parse it)"
-fi
+is "$(printf '%s\n' "$OUT" | "$EVENTS" -o '{ok} {generation} {programs.0.name}' -) $(
+	printf '%s\n' "$OUT" | "$EVENTS" -c -r 'programs[0].workers[]' -)" \
+	"true 1 app 2" "status --json prints the object, which parses"
 
 ctl health
 is "$RC/$OUT" "0/healthy" "health: exit 0 and 'healthy'"
@@ -118,18 +92,18 @@ like "$OUT" '^\{"ok":false,.*"error":".*not ready within' "--json prints segue's
 
 # --- reload without --wait, seen on the events stream ---
 deploy two
-"$SEGUECTL" -s "$T/control.sock" events > "$T/events.out" 2>"$T/events.err" &
+"$SEGUECTL" -s "$CONTROL" events > "$T/events.out" 2>"$T/events.err" &
 events=$!
-_pids="$_pids $events"
+register_pid "$events"
 # segue says nothing to a new events client, so poke it until a line comes
 check "events: the stream carries events" -- \
 	wait_for 10 sh -c '"$1" -s "$2" scale app 2 >/dev/null && grep -q "\"event\":" "$3"' \
-	sh "$SEGUECTL" "$T/control.sock" "$T/events.out"
+	sh "$SEGUECTL" "$CONTROL" "$T/events.out"
 ctl reload
 is "$RC" 0 "reload without --wait exits 0"
 like "$OUT" '^reload [0-9]+ started$' "and prints 'reload N started'"
 check "the reload's end arrives on the events stream" -- \
-	wait_for 15 grep -q '"event":"reload_succeeded"' "$T/events.out"
+	eval '"$EVENTS" -c -w 15 "$T/events.out" event=reload_succeeded >/dev/null'
 like "$(grep '"event":"reload_succeeded"' "$T/events.out")" '^\{.*"ts":.*"generation":[0-9]+' "one JSON object a line"
 is "$(release)" two "release two serves after it"
 kill -TERM "$events"
@@ -155,7 +129,7 @@ usage_ok=0
 for args in "" "frobnicate" "status extra" "reload --timeout soon" "scale app" \
 	"scale app many" "reload --frob" "-s"; do
 	# shellcheck disable=SC2086 # words are meant to split
-	"$SEGUECTL" -s "$T/control.sock" $args >/dev/null 2>"$T/err"
+	"$SEGUECTL" -s "$CONTROL" $args >/dev/null 2>"$T/err"
 	rc=$?
 	if [ $rc -ne 2 ] || ! grep -q '^seguectl: ' "$T/err"; then
 		diag "'seguectl $args' exited $rc: $(cat "$T/err")"
@@ -177,23 +151,13 @@ like "$OUT" 'reloading yes' "status shows the reload running"
 like "$OUT" "^  [0-9]+ +[01] +[0-9]+ +starting " "and the new generation's starting workers"
 stop_segue
 is "$SEGUE_STATUS" 0 "segue stops cleanly"
-cp "$T/segue.log" "$T/segue-first.log"
 
 # --- health during a crash loop ---
 printf '#!/bin/sh\nexit 7\n' > "$T/crash.sh"
 chmod +x "$T/crash.sh"
-cat > "$T/crash.conf" <<CONF
-control = "$T/control.sock"
-socket web { listen = "127.0.0.1:$port" }
-program app {
-  command = "$T/crash.sh"
-  sockets = { "web" }
-  restart-delay = "10ms"
-  restart-max-delay = "50ms"
-}
-CONF
+app_conf "$T/crash.conf" "$port" "$T/crash.sh" 'restart-delay = "10ms"' 'restart-max-delay = "50ms"'
 start_segue -c "$T/crash.conf" || bail "segue did not start"
-wait_log 'event=crash_loop' 1 20
+wait_event -t 20 event=crash_loop
 ok $? "a worker that exits at once makes a crash loop"
 ctl health
 is "$RC" 1 "health exits 1 during a crash loop"

@@ -3,13 +3,12 @@
 # rises when workers stop accepting.
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
-RAW=$top_builddir/t/helpers/rawclient
 plan 6
 
 port=$(free_port)
-start_segue -l "web=127.0.0.1:$port" -s "$T/c.sock" -n 2 --ready notify -- "$DEMO"
-wait_log 'event=worker_ready' 2
-metrics() { echo metrics | "$RAW" -t 5 "$T/c.sock"; }
+start_segue -l "web=127.0.0.1:$port" -s "$CONTROL" -n 2 --ready notify -- "$DEMO"
+wait_event -n 2 event=worker_ready
+metrics() { echo metrics | "$RAW" -t 5 "$CONTROL"; }
 metrics > "$T/m1"
 
 # Prometheus text: comments, or NAME{LABELS} VALUE, and every sample's family
@@ -33,7 +32,7 @@ else
 fi
 
 # stop the workers' process groups: connections queue in the kernel
-for pid in $(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/segue.log"); do
+for pid in $(event_fields pid event=worker_spawned); do
 	kill -STOP "-$pid"
 done
 curls=
@@ -44,7 +43,7 @@ done
 queued() { metrics | sed -n 's/^segue_socket_accept_queue{socket="web"} //p'; }
 wait_for 5 eval '[ "$(queued)" -ge 5 ]'
 ok $? "the accept-queue gauge rises to the queued connections ($(queued))"
-for pid in $(sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/segue.log"); do
+for pid in $(event_fields pid event=worker_spawned); do
 	kill -CONT "-$pid"
 done
 wait_for 10 eval '[ "$(queued)" -eq 0 ]'

@@ -3,12 +3,10 @@
 # DogStatsD; a slow hook holds nothing up.
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
-UDPRECV=$top_builddir/t/helpers/udprecv
 plan 9
 
 "$UDPRECV" "$T/statsd.log" > "$T/statsd.port" &
-udp=$!
-_pids="$_pids $udp"
+register_pid $!
 wait_for 5 test -s "$T/statsd.port"
 sport=$(cat "$T/statsd.port")
 
@@ -20,15 +18,9 @@ echo "\$SEGUE_EVENT program=\$SEGUE_PROGRAM generation=\$SEGUE_GENERATION msg=\$
 exit 0
 SH
 chmod +x "$T/hook"
-echo good > "$T/mode"
-cat > "$T/app.sh" <<SH
-#!/bin/sh
-[ "\$(cat "$T/mode")" = bad ] && exit 1
-exec sleep 300
-SH
-chmod +x "$T/app.sh"
+mode_app "$T/app.sh" "sleep 300"
 cat > "$T/segue.conf" <<CONF
-control = "$T/c.sock"
+control = "$CONTROL"
 hook = "$T/hook"
 statsd = "127.0.0.1:$sport"
 socket web { listen = "127.0.0.1:0" }
@@ -39,16 +31,16 @@ program app {
 }
 CONF
 start_segue -c "$T/segue.conf"
-wait_log 'event=worker_ready'
+wait_event event=worker_ready
 kill -HUP "$SEGUE_PID"
-wait_log 'event=reload_succeeded'
+wait_event event=reload_succeeded
 wait_for 5 grep -q '^reload_succeeded' "$T/hook.log"
 ok $? "the hook runs for reload_succeeded"
 like "$(grep '^reload_succeeded' "$T/hook.log")" 'program= generation=2 msg=generation 2 serving' "with SEGUE_EVENT, SEGUE_GENERATION and SEGUE_MESSAGE"
 
 echo bad > "$T/mode"
 kill -HUP "$SEGUE_PID"
-wait_log 'event=reload_failed'
+wait_event event=reload_failed
 ok $? "a bad deploy fails while the slow hook still runs"
 wait_for 5 grep -q '^reload_failed' "$T/hook.log"
 ok $? "the hook runs for reload_failed"

@@ -13,19 +13,10 @@ plan 8
 # its workers load the app). gthread workers keep connections alive (sync
 # workers close each one). segue's drain-timeout is longer than gunicorn's
 # own --graceful-timeout.
-cat > "$T/segue.conf.in" <<CONF
-control = "$T/control.sock"
-socket web { listen = "127.0.0.1:@PORT@" }
-program app {
-  command = "gunicorn --preload --workers 2 --worker-class gthread --threads 4 --graceful-timeout 10 --chdir $APPS wsgi:application >>$T/server.log 2>&1"
-  directory = "$T"
-  sockets = { "web" }
-  ready = "notify"
-  ready-timeout = "30s"
-  drain-signal = "TERM"
-  drain-timeout = "15s"
-}
-CONF
+app_conf "$T/segue.conf.in" @PORT@ "gunicorn --preload --workers 2 --worker-class gthread \
+--threads 4 --graceful-timeout 10 --chdir $APPS wsgi:application >>$T/server.log 2>&1" \
+	"directory = \"$T\"" 'ready = "notify"' 'ready-timeout = "30s"' \
+	'drain-signal = "TERM"' 'drain-timeout = "15s"'
 
 reload_under_load gunicorn "" 16 1
 reload_under_load gunicorn -k 16 1

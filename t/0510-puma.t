@@ -15,21 +15,11 @@ plan 8
 # probe instead: puma.rb starts puma's control server on the abstract socket
 # @puma-PID once the app is loaded. (Probing the shared port would be
 # answered by the old generation.)
-cat > "$T/segue.conf.in" <<CONF
-control = "$T/control.sock"
-socket web { listen = "127.0.0.1:@PORT@" }
-program app {
-  command = "env -u NOTIFY_SOCKET puma -C $APPS/puma.rb $APPS/config.ru >>$T/server.log 2>&1"
-  directory = "$T"
-  sockets = { "web" }
-  workers = 2
-  ready = "exec"
-  ready-command = "grep -q \\" @puma-\$SEGUE_WORKER_PID\$\\" /proc/net/unix"
-  ready-timeout = "30s"
-  drain-signal = "TERM"
-  drain-timeout = "15s"
-}
-CONF
+app_conf "$T/segue.conf.in" @PORT@ \
+	"env -u NOTIFY_SOCKET puma -C $APPS/puma.rb $APPS/config.ru >>$T/server.log 2>&1" \
+	"directory = \"$T\"" 'workers = 2' 'ready = "exec"' \
+	'ready-command = "grep -q \" @puma-$SEGUE_WORKER_PID$\" /proc/net/unix"' \
+	'ready-timeout = "30s"' 'drain-signal = "TERM"' 'drain-timeout = "15s"'
 
 reload_under_load puma "" 16 2
 reload_under_load puma -k 16 2

@@ -15,22 +15,11 @@ plan 10
 
 # Starman serves one connection per process: keep-alive clients need as many
 # workers as connections, or the others wait.
-cat > "$T/segue.conf.in" <<CONF
-control = "$T/control.sock"
-socket web { listen = "127.0.0.1:@PORT@" }
-program app {
-  command = "starman --workers 10 --preload-app $APPS/app.psgi >>$T/server.log 2>&1"
-  directory = "$T"
-  sockets = { "web" }
-  fd-protocol = { "server-starter" }
-  ready = "delay"
-  ready-delay = "1s"
-  ready-timeout = "30s"
-  drain-signal = "QUIT"
-  kill-mode = "process"
-  drain-timeout = "15s"
-}
-CONF
+app_conf "$T/segue.conf.in" @PORT@ \
+	"starman --workers 10 --preload-app $APPS/app.psgi >>$T/server.log 2>&1" \
+	"directory = \"$T\"" 'fd-protocol = { "server-starter" }' 'ready = "delay"' \
+	'ready-delay = "1s"' 'ready-timeout = "30s"' 'drain-signal = "QUIT"' \
+	'kill-mode = "process"' 'drain-timeout = "15s"'
 
 todo="Starman 0.4016/Net::Server 2.013 drop connections on a graceful stop"
 reload_under_load starman "" 8 1 "$todo"

@@ -12,7 +12,7 @@ plan 10
 
 # uvicorn has no sd_notify: ready after a delay longer than its start-up.
 cat > "$T/segue.conf.in" <<CONF
-control = "$T/control.sock"
+control = "$CONTROL"
 socket web {
   listen = "127.0.0.1:@PORT@"
   nodelay = true

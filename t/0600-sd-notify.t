@@ -4,33 +4,10 @@
 # never reaches a worker.
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
-FAKESD=$top_builddir/t/helpers/fakesystemd
 plan 26
 
-# start_sd DIR COMMAND...: runs COMMAND under fakesystemd (state in DIR,
-# output in $T/segue.log); SEGUE_PID is the child, FAKE_PID fakesystemd.
-start_sd() {
-	SD=$1; shift
-	mkdir -p "$SD"
-	[ -s "$T/segue.log" ] && cat "$T/segue.log" >> "$T/segue-earlier.log"
-	: > "$T/segue.log"
-	"$FAKESD" "$SD" -- "$@" >>"$T/segue.log" 2>&1 &
-	FAKE_PID=$!
-	_pids="$_pids $FAKE_PID"
-	wait_for 5 test -s "$SD/child" || return 1
-	SEGUE_PID=$(cat "$SD/child")
-	wait_for 5 segue_logged 'event=started'
-}
-
-# stop_sd PID: TERM to PID (segue or fakesystemd), waits for fakesystemd,
-# sets SD_STATUS to its exit status (segue's).
-stop_sd() {
-	kill -TERM "$1"
-	wait_for 10 eval '! kill -0 $FAKE_PID 2>/dev/null'
-	wait "$FAKE_PID"
-	SD_STATUS=$?
-}
-
+# segue runs under fakesystemd (start_fakesystemd, stop_fakesystemd):
+# SEGUE_PID is its child, FAKE_PID fakesystemd, $SD its state.
 # The datagrams in notify.log ("T_MS PID A=1|B=2"), fakesystemd's own lines left out.
 sd_msgs() { grep -Ev '^[0-9]+ [0-9]+ # ' "$SD/notify.log"; }
 # sd_since MARK: datagrams after line MARK of notify.log, WATCHDOG=1 left out.
@@ -65,13 +42,13 @@ check_reload() {
 # --- quick mode, watchdog on ------------------------------------------------
 port=$(free_port)
 export WATCHDOG_USEC=200000
-start_sd "$T/sd1" "$SEGUE" -l "web=127.0.0.1:$port" -s "$T/c1.sock" -- "$DEMO"
+start_fakesystemd "$T/sd1" -- "$SEGUE" -l "web=127.0.0.1:$port" -s "$T/c1.sock" -- "$DEMO"
 ok $? "segue starts under fakesystemd (NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID set)"
 unset WATCHDOG_USEC
 
 wait_for 10 sd_notified 'READY=1'
 ok $? "READY=1 is sent"
-check "the first generation was ready by then" -- segue_logged 'event=worker_ready'
+check "the first generation was ready by then" -- has_event event=worker_ready
 start_ms=$(grep ' # start 1:' "$SD/notify.log" | ts_of)
 ready_line=$(sd_msgs | with_field 'READY=1' | head -n 1)
 gap=$(( $(printf '%s\n' "$ready_line" | ts_of) - start_ms ))
@@ -103,44 +80,30 @@ check "no long silence between two WATCHDOG=1 (longest $max ms)" -- test "$max" 
 
 mark=$(marks)
 kill -HUP "$SEGUE_PID"
-wait_log 'event=reload_succeeded'
+wait_event event=reload_succeeded
 ok $? "a good reload succeeds"
 check_reload "$mark" "good reload"
 
-stop_sd "$SEGUE_PID"
+stop_fakesystemd "$SEGUE_PID"
 is "$SD_STATUS" 0 "TERM stops segue with status 0"
 check "STOPPING=1 is sent at stop" -- sd_notified 'STOPPING=1'
 
 # --- config file, a failed reload, watchdog off -------------------------------
 port=$(free_port)
-echo good > "$T/mode"
-cat > "$T/app.sh" <<SH
-#!/bin/sh
-[ "\$(cat "$T/mode")" = fail ] && exit 1
-exec "$DEMO"
-SH
-chmod +x "$T/app.sh"
-cat > "$T/segue.conf" <<CONF
-control = "$T/c2.sock"
-socket web { listen = "127.0.0.1:$port" }
-program app {
-  command = "$T/app.sh"
-  sockets = { "web" }
-  ready = "delay"
-  ready-delay = "1s"
-  drain-timeout = "5s"
-}
-CONF
-start_sd "$T/sd2" "$SEGUE" -c "$T/segue.conf"
+mode_app "$T/app.sh" "$DEMO"
+CONTROL=$T/c2.sock
+app_conf "$T/segue.conf" "$port" "$T/app.sh" 'ready = "delay"' 'ready-delay = "1s"' \
+	'drain-timeout = "5s"'
+start_fakesystemd "$T/sd2" -- "$SEGUE" -c "$T/segue.conf"
 wait_for 10 sd_notified 'READY=1'
 ok $? "config mode: READY=1 once the first generation is ready"
-echo fail > "$T/mode"
+echo bad > "$T/mode"
 mark=$(marks)
 kill -HUP "$SEGUE_PID"
-wait_log 'event=reload_failed'
+wait_event event=reload_failed
 ok $? "a reload whose workers exit 1 fails"
 check_reload "$mark" "failed reload"
-stop_sd "$FAKE_PID"
+stop_fakesystemd
 is "$SD_STATUS" 0 "TERM through fakesystemd stops segue with status 0"
 span=$(( $(tail -n 1 "$SD/notify.log" | ts_of) - $(head -n 1 "$SD/notify.log" | ts_of) ))
 is "$(sd_count 'WATCHDOG=1')" 0 "without WATCHDOG_USEC no WATCHDOG=1 is sent (over $span ms)"
@@ -148,8 +111,8 @@ is "$(sd_count 'WATCHDOG=1')" 0 "without WATCHDOG_USEC no WATCHDOG=1 is sent (ov
 # --- WATCHDOG_PID naming another process -----------------------------------
 port=$(free_port)
 export WATCHDOG_USEC=200000
-start_sd "$T/sd3" env WATCHDOG_PID=1 "$SEGUE" -l "127.0.0.1:$port" -s "$T/c3.sock" -- "$DEMO"
+start_fakesystemd "$T/sd3" -- env WATCHDOG_PID=1 "$SEGUE" -l "127.0.0.1:$port" -s "$T/c3.sock" -- "$DEMO"
 unset WATCHDOG_USEC
 wait_for 10 sd_notified 'READY=1'
 is "$(sd_count 'WATCHDOG=1')" 0 "WATCHDOG_PID naming another process: no WATCHDOG=1 (over 1 s)"
-stop_sd "$SEGUE_PID"
+stop_fakesystemd "$SEGUE_PID"

@@ -23,32 +23,24 @@ server_log_diag() {
 
 reload_under_load() {
 	local what=$1 ka=$2 conns=$3 nready=$4 todo=${5:-}
-	local name="$what, new connections" port load result i failed=0
+	local name="$what, new connections" port result failed=0
 	[ -n "$ka" ] && name="$what, keep-alive"
 	port=$(free_port)
 	sed "s/@PORT@/$port/g" "$T/segue.conf.in" > "$T/segue.conf"
 	: > "$T/server.log"
-	if ! start_segue -c "$T/segue.conf" || ! wait_log 'event=worker_ready' "$nready" 30; then
+	if ! start_segue -c "$T/segue.conf" || ! wait_event -n "$nready" -t 30 event=worker_ready; then
 		server_log_diag
 		bail "$name: segue or $what did not start"
 	fi
-	rm -f "$T/stop" "$T/flowing"
-	"$LOADGEN" -a "127.0.0.1:$port" -c "$conns" $ka -d 300 -s "$T/stop" -w "$T/flowing" \
-		> "$T/load.out" 2> "$T/load.err" &
-	load=$!
-	_pids="$_pids $load"
-	wait_for 10 test -e "$T/flowing" || diag "$name: no response within 10 s"
+	start_load "$port" "$conns" $ka
 	reload_times "$RELOADS"
 	# keep-alive clients reach the last generation once the one before it
 	# has closed their connections
-	wait_log 'event=drain_finished' "$RELOADS" 30 || diag "$name: the old generations did not all finish draining"
-	touch "$T/stop"
-	wait "$load"
-	_pids=$(echo " $_pids " | sed "s/ $load / /")	# reaped: never kill its pid again
-	result=$(cat "$T/load.out")
-	diag "$name: $result"
-	sed 's/^/# /' "$T/load.err" | head -n 10
-	is "$(grep -c 'event=reload_succeeded' "$T/segue.log")" "$RELOADS" \
+	wait_event -n "$RELOADS" -t 30 event=drain_finished ||
+		diag "$name: the old generations did not all finish draining"
+	stop_load "$name"
+	result=$LOAD_RESULT
+	is "$(event_count event=reload_succeeded)" "$RELOADS" \
 		"$name: $RELOADS reloads succeeded" || failed=1
 	if [ -n "$todo" ]; then
 		# The server drops some connections of its own at shutdown
