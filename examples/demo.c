@@ -24,16 +24,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HEADER_MAX 8192		/* request line and headers, terminator included */
-#define IN_CAP 16384		/* one maximal header block plus pipelined bytes */
-#define OUT_HIGH 65536		/* stop answering while this much output waits */
-#define MAX_EVENTS 128
-#define LINGER_MS 2000		/* how long a closing connection may stay half-open */
-#define FRESH_GRACE_MS 1000	/* time an idle connection gets at drain */
-#define ACCEPT_PAUSE_MS 100	/* after EMFILE and friends */
-#define ACCEPT_GUARD_US 2000	/* longest an accept4() may block, see accept_one() */
-#define SLOW_MAX_MS 600000L
-#define IDENT_MAX 64
+#define HEADER_MAX	8192  /* request line and headers, terminator included */
+#define IN_CAP		16384 /* one maximal header block plus pipelined bytes */
+#define OUT_HIGH	65536 /* stop answering while this much output waits */
+#define MAX_EVENTS	128
+#define LINGER_MS	2000 /* how long a closing connection may stay half-open */
+#define FRESH_GRACE_MS	1000 /* time an idle connection gets at drain */
+#define ACCEPT_PAUSE_MS 100  /* after EMFILE and friends */
+#define ACCEPT_GUARD_US 2000 /* longest an accept4() may block, see accept_one() */
+#define SLOW_MAX_MS	600000L
+#define IDENT_MAX	64
 
 /* What an epoll event points at: the first member of each watched object. */
 enum kind { K_SIGNAL, K_LISTENER, K_CONN };
@@ -45,11 +45,11 @@ struct listener {
 };
 
 enum cstate {
-	C_READ,		/* reading and answering requests in order */
-	C_SLOW,		/* a /slow request waits for its deadline */
-	C_CLOSING,	/* the last response is queued; close once written */
-	C_LINGER,	/* write side shut; input discarded until EOF */
-	C_DEAD,		/* closed during this batch of events, freed after it */
+	C_READ,	   /* reading and answering requests in order */
+	C_SLOW,	   /* a /slow request waits for its deadline */
+	C_CLOSING, /* the last response is queued; close once written */
+	C_LINGER,  /* write side shut; input discarded until EOF */
+	C_DEAD,	   /* closed during this batch of events, freed after it */
 };
 
 struct conn {
@@ -57,13 +57,13 @@ struct conn {
 	struct conn *prev, *next;
 	int fd;
 	enum cstate state;
-	uint32_t events;	/* what epoll watches now */
-	bool rd_eof;		/* the client shut its write side */
-	bool grace_over;	/* an idle connection had its drain grace */
+	uint32_t events; /* what epoll watches now */
+	bool rd_eof;	 /* the client shut its write side */
+	bool grace_over; /* an idle connection had its drain grace */
 	bool slow_head, slow_keep;
 	unsigned long served;
-	int64_t deadline;	/* CLOCK_MONOTONIC ms, 0 for none */
-	uint64_t discard;	/* request body bytes still to skip */
+	int64_t deadline; /* CLOCK_MONOTONIC ms, 0 for none */
+	uint64_t discard; /* request body bytes still to skip */
 	char *out;
 	size_t out_off, out_len, out_cap;
 	size_t in_len;
@@ -73,7 +73,7 @@ struct conn {
 struct request {
 	const char *method, *target;
 	size_t method_len, target_len;
-	int minor;		/* HTTP/1.minor */
+	int minor; /* HTTP/1.minor */
 	bool conn_close, conn_keep;
 	bool has_length;
 	uint64_t length;
@@ -85,19 +85,19 @@ static struct {
 	long drain_timeout_ms;
 	const char *ready_file;
 	bool notify;
-} opt = { 0, 30000, NULL, true };
+} opt = {0, 30000, NULL, true};
 
 static int epfd = -1;
 static struct {
 	enum kind kind;
 	int fd;
-} sigw = { K_SIGNAL, -1 };
+} sigw = {K_SIGNAL, -1};
 static struct listener *listeners;
 static int nlisteners;
-static bool listening;		/* listeners are in the epoll set */
-static int64_t accept_resume_at;	/* 0 unless accepting is paused */
-static struct conn *conns;	/* live connections */
-static struct conn *graveyard;	/* closed, freed after the event batch */
+static bool listening;		 /* listeners are in the epoll set */
+static int64_t accept_resume_at; /* 0 unless accepting is paused */
+static struct conn *conns;	 /* live connections */
+static struct conn *graveyard;	 /* closed, freed after the event batch */
 static size_t nconns, ndeadlines;
 static bool draining;
 static int64_t drain_deadline;
@@ -109,14 +109,11 @@ static char *env_body;
 static size_t env_len;
 
 static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void die(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
-static void sysdie(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
+static void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static void sysdie(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void conn_step(struct conn *c);
 
-static void vmsg(const char *fmt, va_list ap, int err)
-	__attribute__((format(printf, 1, 0)));
+static void vmsg(const char *fmt, va_list ap, int err) __attribute__((format(printf, 1, 0)));
 static void vmsg(const char *fmt, va_list ap, int err)
 {
 	fprintf(stderr, "demo[%d]: ", (int)getpid());
@@ -181,10 +178,9 @@ static int64_t now_ms(void)
 static void usage(FILE *f, int status) __attribute__((noreturn));
 static void usage(FILE *f, int status)
 {
-	fprintf(f,
-		"usage: demo [--startup-delay MS] [--ready-file PATH] [--no-notify]\n"
-		"            [--drain-timeout MS]\n"
-		"Serves HTTP on the sockets passed by socket activation (LISTEN_FDS).\n");
+	fprintf(f, "usage: demo [--startup-delay MS] [--ready-file PATH] [--no-notify]\n"
+		   "            [--drain-timeout MS]\n"
+		   "Serves HTTP on the sockets passed by socket activation (LISTEN_FDS).\n");
 	exit(status);
 }
 
@@ -196,8 +192,7 @@ static long parse_ms(const char *s, const char *what)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < 0 || v > 24L * 3600 * 1000) {
-		fprintf(stderr, "demo: %s: bad number of milliseconds \"%s\"\n",
-			what, s);
+		fprintf(stderr, "demo: %s: bad number of milliseconds \"%s\"\n", what, s);
 		usage(stderr, 2);
 	}
 	return v;
@@ -206,12 +201,12 @@ static long parse_ms(const char *s, const char *what)
 static void parse_args(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "startup-delay", required_argument, NULL, 's' },
-		{ "ready-file", required_argument, NULL, 'r' },
-		{ "no-notify", no_argument, NULL, 'N' },
-		{ "drain-timeout", required_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"startup-delay", required_argument, NULL, 's'},
+	    {"ready-file", required_argument, NULL, 'r'},
+	    {"no-notify", no_argument, NULL, 'N'},
+	    {"drain-timeout", required_argument, NULL, 'D'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -260,8 +255,8 @@ static void ident_init(void)
 	snprintf(ident_pid, sizeof ident_pid, "%d", (int)getpid());
 	ident_copy(ident_gen, "SEGUE_GENERATION", "0");
 	ident_copy(ident_worker, "SEGUE_WORKER", "-");
-	n = snprintf(ident_body, sizeof ident_body, "pid=%s generation=%s worker=%s\n",
-		     ident_pid, ident_gen, ident_worker);
+	n = snprintf(ident_body, sizeof ident_body, "pid=%s generation=%s worker=%s\n", ident_pid,
+		     ident_gen, ident_worker);
 	ident_len = (size_t)n;
 }
 
@@ -318,21 +313,20 @@ static void take_sockets(void)
 
 static void on_alarm(int sig)
 {
-	(void)sig;		/* only there to interrupt accept4(), see accept_one() */
+	(void)sig; /* only there to interrupt accept4(), see accept_one() */
 }
 
 static void signals_init(void)
 {
-	struct sigaction sa = { .sa_handler = SIG_IGN };
+	struct sigaction sa = {.sa_handler = SIG_IGN};
 	sigset_t set;
 
 	if (sigaction(SIGPIPE, &sa, NULL) < 0)
 		sysdie("sigaction SIGPIPE");
-	sa.sa_handler = on_alarm;	/* no SA_RESTART: accept4 must see EINTR */
+	sa.sa_handler = on_alarm; /* no SA_RESTART: accept4 must see EINTR */
 	if (sigemptyset(&sa.sa_mask) < 0 || sigaction(SIGALRM, &sa, NULL) < 0)
 		sysdie("sigaction SIGALRM");
-	if (sigemptyset(&set) < 0 || sigaddset(&set, SIGTERM) < 0 ||
-	    sigaddset(&set, SIGINT) < 0)
+	if (sigemptyset(&set) < 0 || sigaddset(&set, SIGTERM) < 0 || sigaddset(&set, SIGINT) < 0)
 		sysdie("sigset");
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		sysdie("sigprocmask");
@@ -343,7 +337,7 @@ static void signals_init(void)
 
 static void watch(int fd, uint32_t events, void *ptr)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+	struct epoll_event ev = {.events = events, .data.ptr = ptr};
 
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		sysdie("epoll_ctl add fd %d", fd);
@@ -387,7 +381,7 @@ static void listeners_watch(bool on)
 {
 	for (int i = 0; i < nlisteners; i++) {
 		struct listener *l = &listeners[i];
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
 		int op = on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL;
 
 		if (epoll_ctl(epfd, op, l->fd, &ev) < 0)
@@ -421,8 +415,7 @@ static void accept_pause(void)
  * the call and only a later one can interrupt it. */
 static void accept_guard(long usec)
 {
-	struct itimerval it = { .it_value = { .tv_usec = usec },
-				.it_interval = { .tv_usec = usec } };
+	struct itimerval it = {.it_value = {.tv_usec = usec}, .it_interval = {.tv_usec = usec}};
 
 	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
 		sysdie("setitimer");
@@ -457,7 +450,7 @@ static void conn_open(int fd, bool tcp)
  * socket again while the queue holds more. */
 static void accept_one(struct listener *l)
 {
-	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+	struct pollfd pfd = {.fd = l->fd, .events = POLLIN};
 	int fd, err;
 
 	if (poll(&pfd, 1, 0) < 0) {
@@ -483,13 +476,18 @@ static void accept_one(struct listener *l)
 	case EINTR:
 	case ECONNABORTED:
 	case EPROTO:
-	case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN: case ENONET:
-	case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
-		return;		/* lost the race, or the client left already */
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+	case ENONET:
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+		return; /* lost the race, or the client left already */
 	default:
 		errno = err;
 		syswarn("accept4 on fd %d, pausing", l->fd);
-		accept_pause();	/* EMFILE and the like: do not spin */
+		accept_pause(); /* EMFILE and the like: do not spin */
 	}
 }
 
@@ -555,7 +553,7 @@ static void conn_close(struct conn *c)
 		c->next->prev = c->prev;
 	c->state = C_DEAD;
 	c->fd = -1;
-	c->next = graveyard;	/* later events of this batch may point here */
+	c->next = graveyard; /* later events of this batch may point here */
 	graveyard = c;
 	nconns--;
 }
@@ -585,7 +583,7 @@ static bool conn_read(struct conn *c)
 	else if (n == 0)
 		c->rd_eof = true;
 	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-		conn_close(c);	/* reset: the client is gone */
+		conn_close(c); /* reset: the client is gone */
 		return false;
 	}
 	return true;
@@ -595,15 +593,15 @@ static bool conn_read(struct conn *c)
 static bool conn_flush(struct conn *c)
 {
 	while (out_pending(c) > 0) {
-		ssize_t n = send(c->fd, c->out + c->out_off, out_pending(c),
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n =
+		    send(c->fd, c->out + c->out_off, out_pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n >= 0) {
 			c->out_off += (size_t)n;
 		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			return true;
 		} else if (errno != EINTR) {
-			conn_close(c);	/* EPIPE, ECONNRESET: client left mid-response */
+			conn_close(c); /* EPIPE, ECONNRESET: client left mid-response */
 			return false;
 		}
 	}
@@ -677,7 +675,7 @@ static int parse_length(const char *v, size_t n, struct request *rq)
 		len = len * 10 + (uint64_t)(v[i] - '0');
 	}
 	if (rq->has_length && rq->length != len)
-		return 400;	/* conflicting lengths: request smuggling */
+		return 400; /* conflicting lengths: request smuggling */
 	rq->has_length = true;
 	rq->length = len;
 	return 200;
@@ -689,7 +687,7 @@ static int parse_header(const char *l, size_t n, struct request *rq)
 	size_t nlen, vlen;
 
 	if (l[0] == ' ' || l[0] == '\t' || !colon || colon == l)
-		return 400;	/* obsolete line folding, or not a header */
+		return 400; /* obsolete line folding, or not a header */
 	nlen = (size_t)(colon - l);
 	if (memchr(l, ' ', nlen) || memchr(l, '\t', nlen))
 		return 400;
@@ -701,7 +699,7 @@ static int parse_header(const char *l, size_t n, struct request *rq)
 	else if (token_is(l, nlen, "content-length"))
 		return parse_length(v, vlen, rq);
 	else if (token_is(l, nlen, "transfer-encoding"))
-		return 501;	/* no chunked bodies here */
+		return 501; /* no chunked bodies here */
 	return 200;
 }
 
@@ -722,8 +720,7 @@ static int parse_request_line(const char *l, size_t n, struct request *rq)
 	rq->target_len = (size_t)(sp2 - sp1 - 1);
 	ver = sp2 + 1;
 	vlen = (size_t)(end - ver);
-	if (vlen == 8 && memcmp(ver, "HTTP/1.", 7) == 0 &&
-	    (ver[7] == '0' || ver[7] == '1')) {
+	if (vlen == 8 && memcmp(ver, "HTTP/1.", 7) == 0 && (ver[7] == '0' || ver[7] == '1')) {
 		rq->minor = ver[7] - '0';
 		return 200;
 	}
@@ -802,21 +799,28 @@ static long query_ms(const char *q, size_t n)
 static const char *reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Error";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 501:
+		return "Not Implemented";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Error";
 	}
 }
 
 /* Queues one response. While draining every response closes the
  * connection, so the client learns to go elsewhere for the next request. */
-static void respond(struct conn *c, int status, const char *body, size_t len,
-		    bool head, bool keep)
+static void respond(struct conn *c, int status, const char *body, size_t len, bool head, bool keep)
 {
 	char hdr[512];
 	bool close = !keep || draining;
@@ -831,9 +835,8 @@ static void respond(struct conn *c, int status, const char *body, size_t len,
 		     "X-Pid: %s\r\n"
 		     "%s"
 		     "Connection: %s\r\n\r\n",
-		     status, reason(status), len, ident_gen, ident_worker,
-		     ident_pid, status == 405 ? "Allow: GET, HEAD\r\n" : "",
-		     close ? "close" : "keep-alive");
+		     status, reason(status), len, ident_gen, ident_worker, ident_pid,
+		     status == 405 ? "Allow: GET, HEAD\r\n" : "", close ? "close" : "keep-alive");
 	out_append(c, hdr, (size_t)n);
 	if (!head)
 		out_append(c, body, len);
@@ -847,12 +850,11 @@ static void reject(struct conn *c, int status)
 	char body[64];
 	int n = snprintf(body, sizeof body, "%d %s\n", status, reason(status));
 
-	c->in_len = 0;		/* the stream cannot be trusted past this */
+	c->in_len = 0; /* the stream cannot be trusted past this */
 	respond(c, status, body, (size_t)n, false, false);
 }
 
-static void start_slow(struct conn *c, const struct request *rq,
-		       const char *query, size_t qlen)
+static void start_slow(struct conn *c, const struct request *rq, const char *query, size_t qlen)
 {
 	long ms = query_ms(query, qlen);
 
@@ -894,7 +896,7 @@ static void skip_body_and_blanks(struct conn *c)
 	size_t n = c->discard < c->in_len ? (size_t)c->discard : c->in_len;
 
 	c->discard -= n;
-	if (c->discard == 0)	/* blank lines may precede a request */
+	if (c->discard == 0) /* blank lines may precede a request */
 		while (n < c->in_len && (c->in[n] == '\r' || c->in[n] == '\n'))
 			n++;
 	consume(c, n);
@@ -911,7 +913,7 @@ static bool take_request(struct conn *c)
 	if (end == 0) {
 		if (c->in_len < HEADER_MAX)
 			return false;
-		reject(c, 400);	/* the contract says 400 for > 8 KiB */
+		reject(c, 400); /* the contract says 400 for > 8 KiB */
 		return true;
 	}
 	st = parse_request(c->in, end, &rq);
@@ -920,7 +922,7 @@ static bool take_request(struct conn *c)
 		return true;
 	}
 	c->discard = rq.length;
-	route(c, &rq);		/* before consume(): rq points into c->in */
+	route(c, &rq); /* before consume(): rq points into c->in */
 	consume(c, end);
 	return true;
 }
@@ -946,7 +948,7 @@ static bool conn_process(struct conn *c)
 static bool conn_finish(struct conn *c)
 {
 	if (c->rd_eof || shutdown(c->fd, SHUT_WR) < 0) {
-		conn_close(c);	/* ENOTCONN: the client is gone already */
+		conn_close(c); /* ENOTCONN: the client is gone already */
 		return false;
 	}
 	c->state = C_LINGER;
@@ -982,7 +984,7 @@ static bool conn_settle(struct conn *c)
 	if (c->state != C_READ)
 		return true;
 	if (c->rd_eof) {
-		conn_close(c);	/* nothing more can arrive */
+		conn_close(c); /* nothing more can arrive */
 		return false;
 	}
 	if (draining && c->in_len == 0 && c->discard == 0)
@@ -1034,8 +1036,7 @@ static void linger_read(struct conn *c)
 	char buf[4096];
 	ssize_t n = recv(c->fd, buf, sizeof buf, 0);
 
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		       errno != EINTR))
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
 		conn_close(c);
 }
 
@@ -1161,7 +1162,7 @@ static void dispatch(const struct epoll_event *ev)
 		on_signal();
 		break;
 	case K_LISTENER:
-		if (listening)	/* not paused or closed earlier in this batch */
+		if (listening) /* not paused or closed earlier in this batch */
 			accept_one((struct listener *)k);
 		break;
 	case K_CONN:
@@ -1224,7 +1225,7 @@ int main(int argc, char **argv)
 	notify("READY=1\nSTATUS=serving");
 	if (opt.ready_file)
 		touch(opt.ready_file);
-	msg("generation %s worker %s serving on %d socket%s", ident_gen,
-	    ident_worker, nlisteners, nlisteners == 1 ? "" : "s");
+	msg("generation %s worker %s serving on %d socket%s", ident_gen, ident_worker, nlisteners,
+	    nlisteners == 1 ? "" : "s");
 	serve();
 }

@@ -30,7 +30,7 @@ struct client {
 	int fd;
 	enum client_mode mode;
 	unsigned waiting_for; /* a reload's number, or 0 */
-	bool resume;          /* its reload ended: the lines that waited are due */
+	bool resume;	      /* its reload ended: the lines that waited are due */
 	ev_io io;
 	ev_timer idle;
 	char in[PROTO_MAX_LINE + 1];
@@ -131,13 +131,14 @@ static void append(struct client *c, const char *data, size_t len)
  * a client that has not read what it was sent before is dropped. */
 static int answer(struct client *c, json_t *obj)
 {
-	char *line = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER |
-						   JSON_REAL_PRECISION(10))
-			 : NULL;
+	char *line =
+	    obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))
+		: NULL;
 	json_decref(obj);
 	if (!line) {
 		warn("control: an answer could not be built");
-		line = xstrdup("{\"ok\":false,\"error\":\"internal error: the answer could not be built\"}");
+		line = xstrdup(
+		    "{\"ok\":false,\"error\":\"internal error: the answer could not be built\"}");
 	}
 	if (c->outlen - c->outpos > CONTROL_MAX_OUTPUT) {
 		free(line);
@@ -171,7 +172,7 @@ static bool streaming_full(void)
 }
 
 static const char streaming_refused[] =
-	"too many clients stream events or wait for reloads: try again later";
+    "too many clients stream events or wait for reloads: try again later";
 
 static json_t *result_answer(const struct reload_result *r)
 {
@@ -208,8 +209,8 @@ static int do_scale(struct client *c, const struct request *r)
 	char err[256];
 	if (core_scale(r->program, r->number, "control", err, sizeof(err)) < 0)
 		return answer_error(c, err);
-	return answer(c, json_pack("{s:b, s:s, s:i}", "ok", 1, "program", r->program, "desired",
-				   r->number));
+	return answer(
+	    c, json_pack("{s:b, s:s, s:i}", "ok", 1, "program", r->program, "desired", r->number));
 }
 
 static int do_signal(struct client *c, const struct request *r)
@@ -218,8 +219,8 @@ static int do_signal(struct client *c, const struct request *r)
 	int n = core_signal(r->program, r->signal, err, sizeof(err));
 	if (n < 0)
 		return answer_error(c, err);
-	return answer(c, json_pack("{s:b, s:s, s:i}", "ok", 1, "program", r->program,
-				   "signalled", n));
+	return answer(c,
+		      json_pack("{s:b, s:s, s:i}", "ok", 1, "program", r->program, "signalled", n));
 }
 
 static int do_metrics(struct client *c)
@@ -282,7 +283,7 @@ static int process_lines(struct client *c)
 		struct request r;
 		char err[256];
 		int rc = proto_parse(c->in, len, &r, err, sizeof(err)) < 0 ? answer_error(c, err)
-									     : dispatch(c, &r);
+									   : dispatch(c, &r);
 		if (rc < 0)
 			return -1;
 		memmove(c->in, nl + 1, c->inlen - len - 1);
@@ -390,8 +391,8 @@ static void on_event(const char *name, json_t *event, void *data)
 			answer(c, json_incref(event));
 	}
 	const struct reload_result *r = reload_last_result();
-	if (is_reload_end(name) && r && json_integer_value(json_object_get(event, "reload")) ==
-						(json_int_t)r->id)
+	if (is_reload_end(name) && r &&
+	    json_integer_value(json_object_get(event, "reload")) == (json_int_t)r->id)
 		answer_waiting(r);
 }
 
@@ -560,13 +561,15 @@ static int settle_directory(int fd, bool made, mode_t mode, const char *dir, cha
 		return -1;
 	if (made)
 		return (allowed_gid != (gid_t)-1 && fchown(fd, (uid_t)-1, allowed_gid) < 0) ||
-				       fchmod(fd, mode) < 0
-			       ? -1
-			       : 0;
+			       fchmod(fd, mode) < 0
+			   ? -1
+			   : 0;
 	if (safe_directory(&st))
 		return 0;
-	snprintf(err, errlen, "directory %s: owned by uid %ld with mode %04o: others could "
-		 "replace the control socket", dir, (long)st.st_uid, (unsigned)(st.st_mode & 07777));
+	snprintf(err, errlen,
+		 "directory %s: owned by uid %ld with mode %04o: others could "
+		 "replace the control socket",
+		 dir, (long)st.st_uid, (unsigned)(st.st_mode & 07777));
 	return -2;
 }
 

@@ -8,7 +8,7 @@
 
 #define CONTROL_MAX_CLIENTS 64
 /* Places that clients streaming events or waiting for a reload never take. */
-#define CONTROL_RESERVED 8
+#define CONTROL_RESERVED     8
 #define CONTROL_IDLE_SECONDS 10.0
 /* A client whose unread answers pass this is dropped, not waited on. */
 #define CONTROL_MAX_OUTPUT (1 << 20)

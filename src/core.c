@@ -27,7 +27,7 @@
 
 static ev_signal signals[7];
 static ev_child children;
-static ev_prepare grant;  /* a new spawn budget for each pass */
+static ev_prepare grant;   /* a new spawn budget for each pass */
 static ev_idle spawn_more; /* only while spawns wait for budget */
 static bool settling, unsettled;
 
@@ -165,10 +165,10 @@ static void set_desired(const char *name, int workers, const char *source)
 	struct program_run *pending = model_program(model->pending, name);
 	if (pending)
 		model_program_set_desired(pending, workers);
-	event_emit(LEVEL_INFO, "scaled",
-		   json_pack("{s:s, s:i, s:s}", "program", name, "desired", workers, "source",
-			     source),
-		   "%s: %d workers wanted", source, workers);
+	event_emit(
+	    LEVEL_INFO, "scaled",
+	    json_pack("{s:s, s:i, s:s}", "program", name, "desired", workers, "source", source),
+	    "%s: %d workers wanted", source, workers);
 }
 
 /* Each worker costs segue a notify socket, and an output pipe with
@@ -185,9 +185,10 @@ static bool fds_short(const struct program_run *p, int workers, char *err, size_
 	long need = (long)count_open_fds() + 2L * more * each + CONTROL_FDS;
 	if (need <= (long)rl.rlim_cur)
 		return false;
-	snprintf(err, len, "%d workers of %s need about %ld descriptors with a reload under way; "
-		 "segue may open %ld (LimitNOFILE=, ulimit -n)", workers, p->conf->name, need,
-		 (long)rl.rlim_cur);
+	snprintf(err, len,
+		 "%d workers of %s need about %ld descriptors with a reload under way; "
+		 "segue may open %ld (LimitNOFILE=, ulimit -n)",
+		 workers, p->conf->name, need, (long)rl.rlim_cur);
 	return true;
 }
 
@@ -244,7 +245,8 @@ int core_signal(const char *program, int sig, char *err, size_t len)
 void core_stop(bool now)
 {
 	if (now) {
-		event_emit(LEVEL_WARN, "stopping", NULL, "second stop request: killing every worker");
+		event_emit(LEVEL_WARN, "stopping", NULL,
+			   "second stop request: killing every worker");
 		for (struct worker *w = model->workers; w; w = w->next)
 			worker_event(w, WEV_KILL);
 		ev_break(EV_DEFAULT, EVBREAK_ALL);
@@ -329,8 +331,8 @@ static struct held_socket **hold_all(struct config *c, char *err, size_t len)
 	struct held_socket **held = xcalloc(c->nsockets + 1, sizeof(*held));
 	for (size_t i = 0; i < c->nsockets; i++) {
 		char why[256];
-		held[i] = hold_socket(&c->sockets[i], c->fdstore, longest_drain(c), why,
-				      sizeof(why));
+		held[i] =
+		    hold_socket(&c->sockets[i], c->fdstore, longest_drain(c), why, sizeof(why));
 		if (!held[i]) {
 			snprintf(err, len, "socket %s (%s): %s", c->sockets[i].name,
 				 c->sockets[i].listen, why);
@@ -356,10 +358,10 @@ int core_start(struct config *config, char *err, size_t len)
 	model_set_serving(g);
 	for (size_t i = 0; i < g->nprograms; i++)
 		model_program_set_desired(&g->programs[i], g->programs[i].conf->workers);
-	event_emit(LEVEL_INFO, "started",
-		   json_pack("{s:i, s:I}", "pid", (int)getpid(), "generation",
-			     (json_int_t)g->number),
-		   "segue %s", PACKAGE_VERSION);
+	event_emit(
+	    LEVEL_INFO, "started",
+	    json_pack("{s:i, s:I}", "pid", (int)getpid(), "generation", (json_int_t)g->number),
+	    "segue %s", PACKAGE_VERSION);
 	worker_grant_spawns(SPAWNS_PER_PASS);
 	core_settle();
 	return 0;

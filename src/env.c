@@ -13,8 +13,8 @@ extern char **environ;
 bool env_reserved(const char *entry)
 {
 	static const char *const names[] = {
-		"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "NOTIFY_SOCKET=",
-		"WATCHDOG_USEC=", "WATCHDOG_PID=", "SEGUE_", "EINHORN_", "SERVER_STARTER_",
+	    "LISTEN_FDS=",   "LISTEN_PID=", "LISTEN_FDNAMES=", "NOTIFY_SOCKET=",  "WATCHDOG_USEC=",
+	    "WATCHDOG_PID=", "SEGUE_",	    "EINHORN_",	       "SERVER_STARTER_",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strncmp(entry, names[i], strlen(names[i])) == 0)

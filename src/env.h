@@ -21,6 +21,6 @@ void env_base(struct strv *env, char *const *overrides, size_t noverrides);
 
 /* Appends "KEY=VALUE" built from fmt. */
 void env_add(struct strv *env, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

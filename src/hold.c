@@ -54,17 +54,16 @@ static void announce(const struct socket_conf *s, int fd, bool inherited)
 	listen_describe(fd, bound, sizeof(bound));
 	json_t *f = json_pack("{s:s, s:o, s:o, s:i, s:b}", "socket", s->name, "listen",
 			      json_string_utf8(s->listen), "address", json_string_utf8(bound), "fd",
-			      fd, "inherited",
-			      inherited || s->addr.kind == ADDR_SYSTEMD);
+			      fd, "inherited", inherited || s->addr.kind == ADDR_SYSTEMD);
 	event_emit(LEVEL_INFO, "socket_bound", f, "%s %s",
-		   inherited ? "reusing the socket systemd stored for"
+		   inherited			  ? "reusing the socket systemd stored for"
 		   : s->addr.kind == ADDR_SYSTEMD ? "holding the socket systemd passed for"
 						  : "holding",
 		   bound);
 }
 
-struct held_socket *hold_socket(const struct socket_conf *s, bool fdstore, double retry,
-				char *err, size_t len)
+struct held_socket *hold_socket(const struct socket_conf *s, bool fdstore, double retry, char *err,
+				size_t len)
 {
 	struct held_socket *h = model_socket_find(&s->addr);
 	if (h) {

@@ -14,8 +14,8 @@
  * one systemd stored for an earlier segue, else a new bind, retried for
  * `retry` seconds while the address is in use (at start: the workers of a
  * segue that was killed still drain). Returns NULL with a message in err. */
-struct held_socket *hold_socket(const struct socket_conf *s, bool fdstore, double retry,
-				char *err, size_t len);
+struct held_socket *hold_socket(const struct socket_conf *s, bool fdstore, double retry, char *err,
+				size_t len);
 
 /* A generation lets go of h; the last one closes it. */
 void hold_release(struct held_socket *h);

@@ -103,8 +103,7 @@ static void add_segue_vars(struct strv *env, const struct program_run *p, int sl
 	env_add(env, "SEGUE_CONTROL", "%s", control_path ? control_path : "");
 }
 
-void launch_build(struct launch *l, const struct program_run *p, int slot,
-		  const char *notify_path)
+void launch_build(struct launch *l, const struct program_run *p, int slot, const char *notify_path)
 {
 	const struct program_conf *c = p->conf;
 	l->fds = xcalloc(c->nsockets ? c->nsockets : 1, sizeof(int));

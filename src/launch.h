@@ -28,8 +28,7 @@ int launch_resolve(struct launch *l, struct program_run *p, char *err, size_t le
 
 /* Completes l for slot of p: descriptors, command line, environment with
  * NOTIFY_SOCKET=notify_path. */
-void launch_build(struct launch *l, const struct program_run *p, int slot,
-		  const char *notify_path);
+void launch_build(struct launch *l, const struct program_run *p, int slot, const char *notify_path);
 
 void launch_free(struct launch *l);
 

@@ -11,31 +11,31 @@ static const struct rule {
 	enum worker_event on;
 	struct worker_transition to;
 } rules[] = {
-	/* a starting worker */
-	{WORKER_STARTING, WEV_READY, {WORKER_READY, WACT_READY}},
-	{WORKER_STARTING, WEV_READY_TIMEOUT, {WORKER_DRAINING, WACT_TIMED_OUT}},
-	{WORKER_STARTING, WEV_SPAWN_FAILED, {WORKER_GONE, WACT_NOT_STARTED}},
-	/* a starting or ready one: what it does unasked fails its slot */
-	{WORKER_STARTING, WEV_STOPPING, {WORKER_DRAINING, WACT_SELF_STOP}},
-	{WORKER_READY, WEV_STOPPING, {WORKER_DRAINING, WACT_SELF_STOP}},
-	{WORKER_STARTING, WEV_EXITED, {WORKER_GONE, WACT_CRASHED}},
-	{WORKER_READY, WEV_EXITED, {WORKER_GONE, WACT_CRASHED}},
-	{WORKER_STARTING, WEV_EXITED_LINGER, {WORKER_GONE, WACT_CRASHED}},
-	{WORKER_READY, WEV_EXITED_LINGER, {WORKER_GONE, WACT_CRASHED}},
-	/* segue asks it to stop, gently or not */
-	{WORKER_STARTING, WEV_DRAIN, {WORKER_DRAINING, WACT_DRAIN}},
-	{WORKER_READY, WEV_DRAIN, {WORKER_DRAINING, WACT_DRAIN}},
-	{WORKER_STARTING, WEV_KILL, {WORKER_DRAINING, WACT_KILL}},
-	{WORKER_READY, WEV_KILL, {WORKER_DRAINING, WACT_KILL}},
-	/* draining: its exit is expected, its group may outlive it */
-	{WORKER_DRAINING, WEV_EXITED, {WORKER_GONE, WACT_EXITED}},
-	{WORKER_DRAINING, WEV_EXITED_LINGER, {WORKER_LINGERING, WACT_LINGER}},
-	{WORKER_DRAINING, WEV_DRAIN_TIMEOUT, {WORKER_DRAINING, WACT_KILL}},
-	{WORKER_DRAINING, WEV_KILL, {WORKER_DRAINING, WACT_KILL}},
-	/* lingering: gone once its group is */
-	{WORKER_LINGERING, WEV_GROUP_EMPTY, {WORKER_GONE, WACT_FREE}},
-	{WORKER_LINGERING, WEV_DRAIN_TIMEOUT, {WORKER_LINGERING, WACT_KILL}},
-	{WORKER_LINGERING, WEV_KILL, {WORKER_LINGERING, WACT_KILL}},
+    /* a starting worker */
+    {WORKER_STARTING, WEV_READY, {WORKER_READY, WACT_READY}},
+    {WORKER_STARTING, WEV_READY_TIMEOUT, {WORKER_DRAINING, WACT_TIMED_OUT}},
+    {WORKER_STARTING, WEV_SPAWN_FAILED, {WORKER_GONE, WACT_NOT_STARTED}},
+    /* a starting or ready one: what it does unasked fails its slot */
+    {WORKER_STARTING, WEV_STOPPING, {WORKER_DRAINING, WACT_SELF_STOP}},
+    {WORKER_READY, WEV_STOPPING, {WORKER_DRAINING, WACT_SELF_STOP}},
+    {WORKER_STARTING, WEV_EXITED, {WORKER_GONE, WACT_CRASHED}},
+    {WORKER_READY, WEV_EXITED, {WORKER_GONE, WACT_CRASHED}},
+    {WORKER_STARTING, WEV_EXITED_LINGER, {WORKER_GONE, WACT_CRASHED}},
+    {WORKER_READY, WEV_EXITED_LINGER, {WORKER_GONE, WACT_CRASHED}},
+    /* segue asks it to stop, gently or not */
+    {WORKER_STARTING, WEV_DRAIN, {WORKER_DRAINING, WACT_DRAIN}},
+    {WORKER_READY, WEV_DRAIN, {WORKER_DRAINING, WACT_DRAIN}},
+    {WORKER_STARTING, WEV_KILL, {WORKER_DRAINING, WACT_KILL}},
+    {WORKER_READY, WEV_KILL, {WORKER_DRAINING, WACT_KILL}},
+    /* draining: its exit is expected, its group may outlive it */
+    {WORKER_DRAINING, WEV_EXITED, {WORKER_GONE, WACT_EXITED}},
+    {WORKER_DRAINING, WEV_EXITED_LINGER, {WORKER_LINGERING, WACT_LINGER}},
+    {WORKER_DRAINING, WEV_DRAIN_TIMEOUT, {WORKER_DRAINING, WACT_KILL}},
+    {WORKER_DRAINING, WEV_KILL, {WORKER_DRAINING, WACT_KILL}},
+    /* lingering: gone once its group is */
+    {WORKER_LINGERING, WEV_GROUP_EMPTY, {WORKER_GONE, WACT_FREE}},
+    {WORKER_LINGERING, WEV_DRAIN_TIMEOUT, {WORKER_LINGERING, WACT_KILL}},
+    {WORKER_LINGERING, WEV_KILL, {WORKER_LINGERING, WACT_KILL}},
 };
 
 struct worker_transition worker_step(enum worker_state state, enum worker_event event)
@@ -63,8 +63,8 @@ const char *worker_state_detail(enum worker_state s)
 const char *worker_event_name(enum worker_event e)
 {
 	static const char *const names[] = {
-		"ready", "stopping", "ready-timeout", "exited", "exited-linger",
-		"group-empty", "drain", "drain-timeout", "spawn-failed", "kill",
+	    "ready",	   "stopping", "ready-timeout", "exited",	"exited-linger",
+	    "group-empty", "drain",    "drain-timeout", "spawn-failed", "kill",
 	};
 	return (unsigned)e < WEV_NEVENTS ? names[e] : "?";
 }
@@ -72,8 +72,8 @@ const char *worker_event_name(enum worker_event e)
 const char *worker_action_name(enum worker_action a)
 {
 	static const char *const names[] = {
-		"none", "ready", "drain", "self-stop", "timed-out", "crashed",
-		"exited", "linger", "kill", "not-started", "free",
+	    "none",   "ready",	"drain", "self-stop",	"timed-out", "crashed",
+	    "exited", "linger", "kill",	 "not-started", "free",
 	};
 	return (unsigned)a < WACT_NACTIONS ? names[a] : "?";
 }

@@ -65,7 +65,8 @@ void listen_close_unclaimed(void (*forget)(const char *name))
 	for (size_t i = 0; i < ninherited; i++) {
 		if (inherited[i].fd >= 0) {
 			warn("closing inherited socket \"%s\" (fd %d): no socket in "
-			     "the config uses it", inherited[i].name, inherited[i].fd);
+			     "the config uses it",
+			     inherited[i].name, inherited[i].fd);
 			close(inherited[i].fd);
 			if (forget)
 				forget(inherited[i].name);
@@ -186,7 +187,8 @@ int listen_remove_stale_unix(const char *path, char *err, size_t len)
 	if (unix_address(path, &sun, err, len) < 0)
 		return -1;
 	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : (snprintf(err, len, "%s: %s", path, strerror(errno)), -1);
+		return errno == ENOENT ? 0
+				       : (snprintf(err, len, "%s: %s", path, strerror(errno)), -1);
 	if (!S_ISSOCK(st.st_mode)) {
 		snprintf(err, len, "%s exists and is not a socket", path);
 		errno = EEXIST;
@@ -319,7 +321,8 @@ int listen_open_retry(const struct socket_conf *s, double max_wait, char *err, s
 		}
 		if (!said)
 			warn("socket %s: %s: retrying every 100 ms for up to %.1f s (workers of "
-			     "a segue that was killed may still hold it)", s->name, err, max_wait);
+			     "a segue that was killed may still hold it)",
+			     s->name, err, max_wait);
 		double nap = left < 0.1 ? left : 0.1;
 		struct timespec ts = {0, (long)(nap * 1e9)};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)

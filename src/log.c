@@ -37,8 +37,9 @@ static char open_error[600];
  * that a FIFO without a reader fails at once instead of hanging segue. */
 static int open_log_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
-				    O_NOCTTY, 0640);
+	int fd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+	    0640);
 	if (fd >= 0 && fd_set_nonblock(fd, false) < 0) {
 		int saved = errno;
 		close(fd);
@@ -53,8 +54,7 @@ static int open_log_file(const char *path)
 		snprintf(open_error, sizeof(open_error),
 			 "log-file %s: is a symbolic link, which segue does not follow", path);
 	else
-		snprintf(open_error, sizeof(open_error), "log-file %s: %s", path,
-			 strerror(saved));
+		snprintf(open_error, sizeof(open_error), "log-file %s: %s", path, strerror(saved));
 	errno = saved;
 	return -1;
 }
@@ -196,8 +196,7 @@ static char *render_logfmt(json_t *event)
 	const char *key;
 	json_t *value;
 	bool first = true;
-	json_object_foreach(event, key, value)
-	{
+	json_object_foreach (event, key, value) {
 		if (first) {
 			fprintf(out, "%s=", key);
 			put_logfmt_value(out, json_string_value(value));
@@ -215,7 +214,8 @@ static char *render(json_t *event)
 {
 	if (format == LOG_FORMAT_LOGFMT)
 		return render_logfmt(event);
-	char *line = json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	char *line =
+	    json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	if (!line)
 		return NULL;
 	char *withnl = xasprintf("%s\n", line);
@@ -246,8 +246,7 @@ static json_t *clean_object(json_t *obj)
 	json_t *out = json_object();
 	const char *key;
 	json_t *value;
-	json_object_foreach(obj, key, value)
-	{
+	json_object_foreach (obj, key, value) {
 		json_t *k = json_string_utf8(key);
 		if (out && k)
 			json_object_set_new_nocheck(out, json_string_value(k), clean_json(value));
@@ -272,8 +271,7 @@ static json_t *clean_json(json_t *v)
 		return clean_object(v);
 	case JSON_ARRAY:
 		out = json_array();
-		json_array_foreach(v, i, item)
-		{
+		json_array_foreach (v, i, item) {
 			if (out)
 				json_array_append_new(out, clean_json(item));
 		}
@@ -291,8 +289,7 @@ static json_t *new_event(enum log_level level, const char *name)
 			 json_string_utf8(name ? name : "?"));
 }
 
-static void emit(enum log_level level, const char *name, json_t *fields,
-		 const char *msg)
+static void emit(enum log_level level, const char *name, json_t *fields, const char *msg)
 {
 	json_t *event = new_event(level, name);
 	if (!event)
@@ -321,8 +318,7 @@ static void emit(enum log_level level, const char *name, json_t *fields,
 	json_decref(event);
 }
 
-void event_emit(enum log_level level, const char *name, json_t *fields,
-		const char *fmt, ...)
+void event_emit(enum log_level level, const char *name, json_t *fields, const char *fmt, ...)
 {
 	/* Longer than the limit, so that the cut falls on a character. */
 	char msg[2 * LOG_MSG_MAX];
@@ -345,15 +341,15 @@ vmessage(enum log_level level, int errnum, const char *fmt, va_list ap)
 	emit(level, "message", NULL, msg);
 }
 
-#define DEFINE_MESSAGE(fn, level, witherr)                                    \
-	void fn(const char *fmt, ...)                                          \
-	{                                                                      \
-		int saved = errno;                                             \
-		va_list ap;                                                    \
-		va_start(ap, fmt);                                             \
-		vmessage(level, witherr ? saved : 0, fmt, ap);                 \
-		va_end(ap);                                                    \
-		errno = saved;                                                 \
+#define DEFINE_MESSAGE(fn, level, witherr)                                                         \
+	void fn(const char *fmt, ...)                                                              \
+	{                                                                                          \
+		int saved = errno;                                                                 \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		vmessage(level, witherr ? saved : 0, fmt, ap);                                     \
+		va_end(ap);                                                                        \
+		errno = saved;                                                                     \
 	}
 
 DEFINE_MESSAGE(debug, LEVEL_DEBUG, 0)

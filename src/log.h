@@ -34,18 +34,16 @@ void debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void syswarn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void die(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
-void sysdie(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+void sysdie(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 /* Emits event `name`: a log line, then every subscriber. fields is a JSON
  * object (stolen; may be NULL) of extra keys such as program, generation,
  * pid; "ts", "level", "event" and "msg" are added. Every string (the name,
  * msg, and each string and key inside fields) is made valid UTF-8 first
  * (see utf8.h), and msg is cut to 1023 bytes between two characters. */
-void event_emit(enum log_level level, const char *name, json_t *fields,
-		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void event_emit(enum log_level level, const char *name, json_t *fields, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Subscribers see every event object (borrowed: json_incref to keep it). */
 typedef void event_subscriber(const char *name, json_t *event, void *data);

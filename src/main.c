@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define EXIT_USAGE 1
+#define EXIT_USAGE   1
 #define EXIT_RUNTIME 2
 
 struct options {
@@ -39,60 +40,65 @@ struct options {
 };
 
 static const char usage_text[] =
-	"Usage: segue [-c FILE] [OPTIONS]\n"
-	"       segue [OPTIONS] -l [NAME=]ADDR ... -- COMMAND [ARG ...]\n"
-	"       segue -t [-c FILE]\n"
-	"\n"
-	"Holds listening sockets and runs workers with them inherited; reloads\n"
-	"with no connection refused (SIGHUP or seguectl reload).\n"
-	"\n"
-	"  -c, --config FILE        config file (default " SYSCONFDIR "/segue.conf)\n"
-	"  -t, --test               check the config and exit 0 (good) or 1\n"
-	"  -l, --listen [NAME=]ADDR quick mode: a socket to hold (repeatable)\n"
-	"  -n, --workers N          quick mode: workers (default 1)\n"
-	"  -d, --directory DIR      working directory, resolved at each spawn\n"
-	"      --ready MODE         notify | delay | exec (default delay)\n"
-	"      --ready-delay DUR    default 1s\n"
-	"      --ready-timeout DUR  default 60s\n"
-	"      --drain-signal SIG   default TERM\n"
-	"      --drain-timeout DUR  default 30s\n"
-	"      --fd-protocol LIST   einhorn,server-starter\n"
-	"  -s, --control PATH       control socket\n"
-	"      --pidfile FILE       write segue's pid there\n"
-	"      --log-format FMT     logfmt | json (default logfmt)\n"
-	"  -V, --version            print the version\n"
-	"  -h, --help               print this help\n"
-	"\n"
-	"ADDR: HOST:PORT, [V6ADDR]:PORT, :PORT, unix:/path or systemd:NAME.\n"
-	"Durations: 250ms, 30s, 5m, 1h or seconds. See segue(8), segue.conf(5).\n";
+    "Usage: segue [-c FILE] [OPTIONS]\n"
+    "       segue [OPTIONS] -l [NAME=]ADDR ... -- COMMAND [ARG ...]\n"
+    "       segue -t [-c FILE]\n"
+    "\n"
+    "Holds listening sockets and runs workers with them inherited; reloads\n"
+    "with no connection refused (SIGHUP or seguectl reload).\n"
+    "\n"
+    "  -c, --config FILE        config file (default " SYSCONFDIR "/segue.conf)\n"
+    "  -t, --test               check the config and exit 0 (good) or 1\n"
+    "  -l, --listen [NAME=]ADDR quick mode: a socket to hold (repeatable)\n"
+    "  -n, --workers N          quick mode: workers (default 1)\n"
+    "  -d, --directory DIR      working directory, resolved at each spawn\n"
+    "      --ready MODE         notify | delay | exec (default delay)\n"
+    "      --ready-delay DUR    default 1s\n"
+    "      --ready-timeout DUR  default 60s\n"
+    "      --drain-signal SIG   default TERM\n"
+    "      --drain-timeout DUR  default 30s\n"
+    "      --fd-protocol LIST   einhorn,server-starter\n"
+    "  -s, --control PATH       control socket\n"
+    "      --pidfile FILE       write segue's pid there\n"
+    "      --log-format FMT     logfmt | json (default logfmt)\n"
+    "  -V, --version            print the version\n"
+    "  -h, --help               print this help\n"
+    "\n"
+    "ADDR: HOST:PORT, [V6ADDR]:PORT, :PORT, unix:/path or systemd:NAME.\n"
+    "Durations: 250ms, 30s, 5m, 1h or seconds. See segue(8), segue.conf(5).\n";
 
 enum long_only {
-	OPT_READY = 256, OPT_READY_DELAY, OPT_READY_TIMEOUT, OPT_DRAIN_SIGNAL,
-	OPT_DRAIN_TIMEOUT, OPT_FD_PROTOCOL, OPT_PIDFILE, OPT_LOG_FORMAT,
+	OPT_READY = 256,
+	OPT_READY_DELAY,
+	OPT_READY_TIMEOUT,
+	OPT_DRAIN_SIGNAL,
+	OPT_DRAIN_TIMEOUT,
+	OPT_FD_PROTOCOL,
+	OPT_PIDFILE,
+	OPT_LOG_FORMAT,
 };
 
 static const struct option long_options[] = {
-	{"config", required_argument, NULL, 'c'},
-	{"test", no_argument, NULL, 't'},
-	{"listen", required_argument, NULL, 'l'},
-	{"workers", required_argument, NULL, 'n'},
-	{"directory", required_argument, NULL, 'd'},
-	{"ready", required_argument, NULL, OPT_READY},
-	{"ready-delay", required_argument, NULL, OPT_READY_DELAY},
-	{"ready-timeout", required_argument, NULL, OPT_READY_TIMEOUT},
-	{"drain-signal", required_argument, NULL, OPT_DRAIN_SIGNAL},
-	{"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
-	{"fd-protocol", required_argument, NULL, OPT_FD_PROTOCOL},
-	{"control", required_argument, NULL, 's'},
-	{"pidfile", required_argument, NULL, OPT_PIDFILE},
-	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-	{"version", no_argument, NULL, 'V'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"config", required_argument, NULL, 'c'},
+    {"test", no_argument, NULL, 't'},
+    {"listen", required_argument, NULL, 'l'},
+    {"workers", required_argument, NULL, 'n'},
+    {"directory", required_argument, NULL, 'd'},
+    {"ready", required_argument, NULL, OPT_READY},
+    {"ready-delay", required_argument, NULL, OPT_READY_DELAY},
+    {"ready-timeout", required_argument, NULL, OPT_READY_TIMEOUT},
+    {"drain-signal", required_argument, NULL, OPT_DRAIN_SIGNAL},
+    {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
+    {"fd-protocol", required_argument, NULL, OPT_FD_PROTOCOL},
+    {"control", required_argument, NULL, 's'},
+    {"pidfile", required_argument, NULL, OPT_PIDFILE},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	fprintf(stderr, "segue: ");
@@ -113,40 +119,60 @@ static int parse_workers(const char *s)
 	return (int)n;
 }
 
-static bool set_long_only(struct options *o, int opt, const char *arg)
+/* Options that set a default for the config (or quick mode's program),
+ * by where they go in struct config_defaults. */
+static const struct {
+	int opt;
+	size_t offset;
+} default_options[] = {
+    {OPT_READY, offsetof(struct config_defaults, ready)},
+    {OPT_READY_DELAY, offsetof(struct config_defaults, ready_delay)},
+    {OPT_READY_TIMEOUT, offsetof(struct config_defaults, ready_timeout)},
+    {OPT_DRAIN_SIGNAL, offsetof(struct config_defaults, drain_signal)},
+    {OPT_DRAIN_TIMEOUT, offsetof(struct config_defaults, drain_timeout)},
+    {OPT_FD_PROTOCOL, offsetof(struct config_defaults, fd_protocol)},
+    {OPT_PIDFILE, offsetof(struct config_defaults, pidfile)},
+    {OPT_LOG_FORMAT, offsetof(struct config_defaults, log_format)},
+    {'d', offsetof(struct config_defaults, directory)},
+    {'s', offsetof(struct config_defaults, control)},
+};
+
+static bool set_default(struct options *o, int opt, const char *arg)
 {
-	struct config_defaults *d = &o->defs;
-	switch (opt) {
-	case OPT_READY: d->ready = arg; break;
-	case OPT_READY_DELAY: d->ready_delay = arg; break;
-	case OPT_READY_TIMEOUT: d->ready_timeout = arg; break;
-	case OPT_DRAIN_SIGNAL: d->drain_signal = arg; break;
-	case OPT_DRAIN_TIMEOUT: d->drain_timeout = arg; break;
-	case OPT_FD_PROTOCOL: d->fd_protocol = arg; break;
-	case OPT_PIDFILE: d->pidfile = arg; break;
-	case OPT_LOG_FORMAT: d->log_format = arg; break;
-	default: return false;
+	for (size_t i = 0; i < ARRAY_SIZE(default_options); i++) {
+		if (default_options[i].opt == opt) {
+			*(const char **)((char *)&o->defs + default_options[i].offset) = arg;
+			return true;
+		}
 	}
-	return true;
+	return false;
+}
+
+static void __attribute__((noreturn)) print_and_exit(const char *text)
+{
+	exit(fputs(text, stdout) < 0 || fflush(stdout) != 0 ? EXIT_RUNTIME : 0);
 }
 
 static void parse_options(struct options *o, int argc, char **argv)
 {
 	int opt;
 	while ((opt = getopt_long(argc, argv, "+c:tl:n:d:s:Vh", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'c': o->config_file = optarg; break;
-		case 't': o->test = true; break;
-		case 'l': strv_push(&o->listen, xstrdup(optarg)); break;
-		case 'n': o->defs.workers = parse_workers(optarg); break;
-		case 'd': o->defs.directory = optarg; break;
-		case 's': o->defs.control = optarg; break;
-		case 'V': printf("segue %s\n", PACKAGE_VERSION); exit(0);
-		case 'h': fputs(usage_text, stdout); exit(0);
-		default:
-			if (!set_long_only(o, opt, optarg))
-				usage_error("unknown option");
-		}
+		if (set_default(o, opt, optarg))
+			continue;
+		if (opt == 'c')
+			o->config_file = optarg;
+		else if (opt == 't')
+			o->test = true;
+		else if (opt == 'l')
+			strv_push(&o->listen, xstrdup(optarg));
+		else if (opt == 'n')
+			o->defs.workers = parse_workers(optarg);
+		else if (opt == 'V')
+			print_and_exit("segue " PACKAGE_VERSION "\n");
+		else if (opt == 'h')
+			print_and_exit(usage_text);
+		else
+			usage_error("unknown option");
 	}
 	o->argv = argv + optind;
 	o->argc = (size_t)(argc - optind);

@@ -207,7 +207,8 @@ bool model_slot_vacate(struct slot *s, const char *failure, double ran, double n
 		s->delay = c->restart_delay;
 	} else {
 		s->failures++;
-		s->delay = s->delay * 2 > c->restart_max_delay ? c->restart_max_delay : s->delay * 2;
+		s->delay =
+		    s->delay * 2 > c->restart_max_delay ? c->restart_max_delay : s->delay * 2;
 	}
 	s->restart_due = now + s->delay;
 	if (s->failures == MODEL_CRASH_LOOP)
@@ -219,8 +220,7 @@ bool model_slot_in_crash_loop(const struct slot *s)
 {
 	/* Over once a worker in the slot is ready again; should it crash
 	 * within MODEL_HEALTHY_RUN, its failures count on from here. */
-	return s->failures >= MODEL_CRASH_LOOP &&
-	       !(s->worker && s->worker->state == WORKER_READY);
+	return s->failures >= MODEL_CRASH_LOOP && !(s->worker && s->worker->state == WORKER_READY);
 }
 
 void model_slot_clear_due(struct slot *s)
@@ -230,8 +230,7 @@ void model_slot_clear_due(struct slot *s)
 
 /* --- workers ------------------------------------------------------------- */
 
-struct worker *model_worker_new(struct program_run *p, int slot, double now_mono,
-				double now_wall)
+struct worker *model_worker_new(struct program_run *p, int slot, double now_mono, double now_wall)
 {
 	m.version++;
 	struct slot *s = p->slots[slot];
@@ -260,8 +259,7 @@ void model_worker_set_pid(struct worker *w, pid_t pid)
 	w->pid = pid;
 }
 
-void model_worker_set_state(struct worker *w, enum worker_state s, double deadline,
-			    double now_wall)
+void model_worker_set_state(struct worker *w, enum worker_state s, double deadline, double now_wall)
 {
 	m.version++;
 	if (w->state != s)

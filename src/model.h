@@ -32,9 +32,9 @@ struct worker {
 	int slot;
 	pid_t pid; /* also its process group */
 	enum worker_state state;
-	double deadline; /* monotonic; named by the state (see lifecycle.h) */
-	double started;  /* monotonic */
-	double since;    /* wall clock of the last state change */
+	double deadline;   /* monotonic; named by the state (see lifecycle.h) */
+	double started;	   /* monotonic */
+	double since;	   /* wall clock of the last state change */
 	unsigned restarts; /* of its slot before it */
 	char status[256];  /* STATUS= text, or why it failed */
 	struct worker_io *io;
@@ -48,28 +48,28 @@ struct slot {
 	unsigned spawns;       /* workers started in it */
 	unsigned failures;     /* consecutive ends nobody asked for */
 	unsigned restarts;
-	double delay;          /* the restart delay in force */
-	double restart_due;    /* monotonic; 0: may start at once */
-	char failure[256];     /* why its last worker failed, "" if it did not */
-	ev_timer restart;      /* armed by core.c for restart_due */
+	double delay;	    /* the restart delay in force */
+	double restart_due; /* monotonic; 0: may start at once */
+	char failure[256];  /* why its last worker failed, "" if it did not */
+	ev_timer restart;   /* armed by core.c for restart_due */
 };
 
 struct program_run {
 	struct generation *gen;
 	const struct program_conf *conf;
-	size_t index;    /* in the generation's programs */
+	size_t index;	 /* in the generation's programs */
 	char *directory; /* resolved at the last spawn; recorded for rollback */
-	bool pinned;     /* directory fixed (a rollback's or after a failed deploy) */
+	bool pinned;	 /* directory fixed (a rollback's or after a failed deploy) */
 	int desired;
-	int nslots;         /* allocated; each slot apart, libev holds their timers */
+	int nslots; /* allocated; each slot apart, libev holds their timers */
 	struct slot **slots;
 };
 
 enum generation_state {
 	GEN_STARTING, /* a reload's new generation, not yet ready */
 	GEN_SERVING,
-	GEN_RETIRED,  /* drained after a newer one took over */
-	GEN_FAILED,   /* rolled back */
+	GEN_RETIRED, /* drained after a newer one took over */
+	GEN_FAILED,  /* rolled back */
 };
 
 struct generation {
@@ -81,7 +81,7 @@ struct generation {
 	size_t nprograms;
 	struct program_run *programs;
 	double started; /* monotonic */
-	unsigned live;  /* its workers not yet gone */
+	unsigned live;	/* its workers not yet gone */
 };
 
 struct counters {
@@ -150,11 +150,10 @@ void model_slot_clear_due(struct slot *s);
 /* Most workers a program may have (config and `scale` enforce it). */
 #define MODEL_MAX_WORKERS 10000
 #define MODEL_HEALTHY_RUN 10.0
-#define MODEL_CRASH_LOOP 5
+#define MODEL_CRASH_LOOP  5
 
 /* --- workers --- */
-struct worker *model_worker_new(struct program_run *p, int slot, double now_mono,
-				double now_wall);
+struct worker *model_worker_new(struct program_run *p, int slot, double now_mono, double now_wall);
 void model_worker_set_pid(struct worker *w, pid_t pid);
 void model_worker_set_state(struct worker *w, enum worker_state s, double deadline,
 			    double now_wall);

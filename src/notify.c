@@ -86,8 +86,10 @@ static int open_own_dir(const char *path, char *err, size_t len)
 	} else if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		saved = errno;
 		if (saved == ELOOP || saved == ENOTDIR)
-			snprintf(err, len, "%s exists and is not a directory (segue does not "
-				 "follow a symbolic link there)", path);
+			snprintf(err, len,
+				 "%s exists and is not a directory (segue does not "
+				 "follow a symbolic link there)",
+				 path);
 		else
 			snprintf(err, len, "%s: %s", path, strerror(saved));
 	} else if (fstat(fd, &st) < 0) {
@@ -252,8 +254,10 @@ int notify_receive(int fd, char *buf, size_t cap, size_t *len, struct ucred *cre
 	} control;
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
 	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = control.buf,
+	    .msg_controllen = sizeof(control.buf),
 	};
 	ssize_t n;
 	do

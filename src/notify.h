@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #define NOTIFY_MAX_DATAGRAM 4096
-#define NOTIFY_STATUS_MAX 256
+#define NOTIFY_STATUS_MAX   256
 
 struct notify_msg {
 	bool ready;

@@ -23,7 +23,7 @@ static const struct {
 	const char *suffix;
 	double scale;
 } duration_units[] = {
-	{ "ms", 0.001 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "", 1 },
+    {"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}, {"", 1},
 };
 
 /* Reads the digits-and-dot number at the start of s; returns its length,
@@ -53,8 +53,7 @@ int parse_duration(const char *s, double *seconds)
 	memcpy(num, s, n);
 	num[n] = '\0';
 	v = strtod(num, NULL);
-	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]);
-	     i++) {
+	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
 		if (strcmp(s + n, duration_units[i].suffix) != 0)
 			continue;
 		v *= duration_units[i].scale;
@@ -83,8 +82,8 @@ void format_duration(double seconds, char *buf, size_t len)
 	double ms = seconds * 1000;
 	long long whole;
 
-	if (!isfinite(seconds) || seconds < 0 ||
-	    ms > 1e15 || fabs(ms - (double)(long long)(ms + 0.5)) > 1e-6) {
+	if (!isfinite(seconds) || seconds < 0 || ms > 1e15 ||
+	    fabs(ms - (double)(long long)(ms + 0.5)) > 1e-6) {
 		snprintf(buf, len, "%.9g", seconds);
 		return;
 	}
@@ -107,45 +106,45 @@ static const struct {
 	const char *name;
 	int sig;
 } signal_names[] = {
-	{ "HUP", SIGHUP },
-	{ "INT", SIGINT },
-	{ "QUIT", SIGQUIT },
-	{ "ILL", SIGILL },
-	{ "TRAP", SIGTRAP },
-	{ "ABRT", SIGABRT },
-	{ "BUS", SIGBUS },
-	{ "FPE", SIGFPE },
-	{ "KILL", SIGKILL },
-	{ "USR1", SIGUSR1 },
-	{ "SEGV", SIGSEGV },
-	{ "USR2", SIGUSR2 },
-	{ "PIPE", SIGPIPE },
-	{ "ALRM", SIGALRM },
-	{ "TERM", SIGTERM },
+    {"HUP", SIGHUP},
+    {"INT", SIGINT},
+    {"QUIT", SIGQUIT},
+    {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},
+    {"ABRT", SIGABRT},
+    {"BUS", SIGBUS},
+    {"FPE", SIGFPE},
+    {"KILL", SIGKILL},
+    {"USR1", SIGUSR1},
+    {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},
+    {"PIPE", SIGPIPE},
+    {"ALRM", SIGALRM},
+    {"TERM", SIGTERM},
 #ifdef SIGSTKFLT
-	{ "STKFLT", SIGSTKFLT },
+    {"STKFLT", SIGSTKFLT},
 #endif
-	{ "CHLD", SIGCHLD },
-	{ "CONT", SIGCONT },
-	{ "STOP", SIGSTOP },
-	{ "TSTP", SIGTSTP },
-	{ "TTIN", SIGTTIN },
-	{ "TTOU", SIGTTOU },
-	{ "URG", SIGURG },
-	{ "XCPU", SIGXCPU },
-	{ "XFSZ", SIGXFSZ },
-	{ "VTALRM", SIGVTALRM },
-	{ "PROF", SIGPROF },
-	{ "WINCH", SIGWINCH },
-	{ "IO", SIGIO },
+    {"CHLD", SIGCHLD},
+    {"CONT", SIGCONT},
+    {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},
+    {"TTIN", SIGTTIN},
+    {"TTOU", SIGTTOU},
+    {"URG", SIGURG},
+    {"XCPU", SIGXCPU},
+    {"XFSZ", SIGXFSZ},
+    {"VTALRM", SIGVTALRM},
+    {"PROF", SIGPROF},
+    {"WINCH", SIGWINCH},
+    {"IO", SIGIO},
 #ifdef SIGPWR
-	{ "PWR", SIGPWR },
+    {"PWR", SIGPWR},
 #endif
-	{ "SYS", SIGSYS },
-	/* Aliases, read but never written. */
-	{ "IOT", SIGABRT },
-	{ "POLL", SIGIO },
-	{ "CLD", SIGCHLD },
+    {"SYS", SIGSYS},
+    /* Aliases, read but never written. */
+    {"IOT", SIGABRT},
+    {"POLL", SIGIO},
+    {"CLD", SIGCHLD},
 };
 
 #define NSIGNAL_NAMES (sizeof(signal_names) / sizeof(signal_names[0]))
@@ -213,8 +212,7 @@ static int fail(char *err, size_t errlen, const char *msg)
 	return -1;
 }
 
-static int parse_unix(const char *path, struct address *addr, char *err,
-		      size_t errlen)
+static int parse_unix(const char *path, struct address *addr, char *err, size_t errlen)
 {
 	if (*path == '\0')
 		return fail(err, errlen, "empty unix socket path");
@@ -229,8 +227,7 @@ static int parse_unix(const char *path, struct address *addr, char *err,
 	return 0;
 }
 
-static int parse_systemd(const char *name, struct address *addr, char *err,
-			 size_t errlen)
+static int parse_systemd(const char *name, struct address *addr, char *err, size_t errlen)
 {
 	static const char allowed[] = "abcdefghijklmnopqrstuvwxyz"
 				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -241,10 +238,9 @@ static int parse_systemd(const char *name, struct address *addr, char *err,
 	if (strlen(name) >= sizeof(addr->name))
 		return fail(err, errlen, "systemd socket name too long");
 	if (strspn(name, allowed) != strlen(name))
-		return fail(
-			err, errlen,
-			"systemd socket name may hold only letters, digits, "
-			"\"_\", \".\" and \"-\"");
+		return fail(err, errlen,
+			    "systemd socket name may hold only letters, digits, "
+			    "\"_\", \".\" and \"-\"");
 	addr->kind = ADDR_SYSTEMD;
 	strcpy(addr->name, name);
 	return 0;
@@ -265,8 +261,7 @@ static int parse_port(const char *s, in_port_t *port, char *err, size_t errlen)
 	return 0;
 }
 
-static void set_inet6(struct address *addr, const struct in6_addr *a,
-		      in_port_t port)
+static void set_inet6(struct address *addr, const struct in6_addr *a, in_port_t port)
 {
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&addr->sa;
 
@@ -276,19 +271,17 @@ static void set_inet6(struct address *addr, const struct in6_addr *a,
 	addr->salen = sizeof(*sin6);
 }
 
-static int set_inet(struct address *addr, const char *host, in_port_t port,
-		    char *err, size_t errlen)
+static int set_inet(struct address *addr, const char *host, in_port_t port, char *err,
+		    size_t errlen)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)&addr->sa;
 
 	if (strcmp(host, "localhost") == 0)
 		host = "127.0.0.1";
 	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-		return fail(
-			err, errlen,
-			strchr(host, ':') != NULL
-				? "IPv6 addresses go in brackets: [ADDR]:PORT"
-				: "host is not a numeric IPv4 address");
+		return fail(err, errlen,
+			    strchr(host, ':') != NULL ? "IPv6 addresses go in brackets: [ADDR]:PORT"
+						      : "host is not a numeric IPv4 address");
 	sin->sin_family = AF_INET;
 	sin->sin_port = port;
 	addr->salen = sizeof(*sin);
@@ -296,8 +289,7 @@ static int set_inet(struct address *addr, const char *host, in_port_t port,
 }
 
 /* "[V6]:PORT": s points at '['. */
-static int parse_bracketed(const char *s, struct address *addr, char *err,
-			   size_t errlen)
+static int parse_bracketed(const char *s, struct address *addr, char *err, size_t errlen)
 {
 	const char *close = strchr(s, ']');
 	char host[INET6_ADDRSTRLEN];
@@ -323,8 +315,7 @@ static int parse_bracketed(const char *s, struct address *addr, char *err,
 	return 0;
 }
 
-static int parse_tcp(const char *s, struct address *addr, char *err,
-		     size_t errlen)
+static int parse_tcp(const char *s, struct address *addr, char *err, size_t errlen)
 {
 	const char *colon = strrchr(s, ':');
 	char host[64];
@@ -366,8 +357,7 @@ int parse_address(const char *s, struct address *addr, char *err, size_t errlen)
 static void format_tcp(const struct address *addr, char *buf, size_t len)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&addr->sa;
-	const struct sockaddr_in6 *sin6 =
-		(const struct sockaddr_in6 *)&addr->sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&addr->sa;
 	char host[INET6_ADDRSTRLEN];
 
 	if (addr->sa.ss_family == AF_INET) {
@@ -398,8 +388,7 @@ void format_address(const struct address *addr, char *buf, size_t len)
 	}
 }
 
-static bool inet_equal(const struct sockaddr_storage *a,
-		       const struct sockaddr_storage *b)
+static bool inet_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
 	const struct sockaddr_in *b4 = (const struct sockaddr_in *)b;
@@ -409,13 +398,10 @@ static bool inet_equal(const struct sockaddr_storage *a,
 	if (a->ss_family != b->ss_family)
 		return false;
 	if (a->ss_family == AF_INET)
-		return a4->sin_port == b4->sin_port &&
-		       a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+		return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
 	if (a->ss_family == AF_INET6)
-		return a6->sin6_port == b6->sin6_port &&
-		       a6->sin6_scope_id == b6->sin6_scope_id &&
-		       memcmp(&a6->sin6_addr, &b6->sin6_addr,
-			      sizeof(a6->sin6_addr)) == 0;
+		return a6->sin6_port == b6->sin6_port && a6->sin6_scope_id == b6->sin6_scope_id &&
+		       memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
 	return false;
 }
 

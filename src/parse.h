@@ -38,7 +38,7 @@ struct address {
 	struct sockaddr_storage sa; /* ADDR_TCP and ADDR_TCP_ANY (as [::]) */
 	socklen_t salen;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* ADDR_UNIX */
-	char name[256];                                         /* ADDR_SYSTEMD */
+	char name[256];						/* ADDR_SYSTEMD */
 };
 
 /* Parses HOST:PORT ("127.0.0.1:80", "localhost:80", "*:80"), [V6]:PORT,

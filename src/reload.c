@@ -270,7 +270,8 @@ static char *join_lines(const char *text)
 /* Keys read once at start: a reload that changes them says so. */
 static void warn_start_only(const struct config *old, const struct config *c)
 {
-	static const char *const fmt = "%s changed in the config: it takes effect when segue restarts";
+	static const char *const fmt =
+	    "%s changed in the config: it takes effect when segue restarts";
 	if (strcmp(old->control, c->control) != 0 || old->control_mode != c->control_mode ||
 	    strcmp(old->control_group, c->control_group) != 0)
 		warn(fmt, "control");
@@ -338,8 +339,8 @@ static int desired_workers(const struct program_run *p)
 	return p->conf->workers;
 }
 
-static void start_generation(struct transaction *t, struct config *c,
-			     struct held_socket **held, const struct release *from)
+static void start_generation(struct transaction *t, struct config *c, struct held_socket **held,
+			     const struct release *from)
 {
 	struct generation *g = model_generation_new(c, held);
 	t->gen = g;
@@ -375,7 +376,8 @@ static void begin(void)
 	running = t;
 	event_emit(LEVEL_INFO, "reload_started",
 		   json_pack("{s:I, s:b}", "reload", (json_int_t)t->id, "rollback", t->rollback),
-		   "%s", t->rollback ? "rolling back to the previous release" : "reading the config");
+		   "%s",
+		   t->rollback ? "rolling back to the previous release" : "reading the config");
 	char *why = NULL, err[512];
 	struct config *c = t->rollback ? config_ref(previous.config) : load_config(&why);
 	if (!c) {
@@ -433,8 +435,9 @@ static void roll(struct transaction *t, struct program_run *p, struct program_ru
 		ready[i] = w && w->state == WORKER_READY;
 		starting[i] = w && w->state == WORKER_STARTING;
 	}
-	struct rolling_view v = {n, p->conf->max_surge, t->next_slot[p->index], ready, starting,
-				 t->taken[p->index] ? t->taken[p->index] : none};
+	struct rolling_view v = {
+	    n,	   p->conf->max_surge, t->next_slot[p->index],
+	    ready, starting,	       t->taken[p->index] ? t->taken[p->index] : none};
 	if (v.next_slot > n) /* scaled down since */
 		v.next_slot = n;
 	int ndrain = rolling_next(&v, drain, &start);
@@ -471,9 +474,10 @@ unsigned reload_request(const char *source)
 	unsigned id = seq + 1; /* the one that begins now, or the queued one */
 	enum reload_action a = reload_step(&machine, RELOAD_REQUEST);
 	static const char *const what[] = {
-		[RELOAD_NOTHING] = "", [RELOAD_BEGIN] = "starting a new generation",
-		[RELOAD_QUEUED] = "queued after the running reload",
-		[RELOAD_IGNORED] = "coalesced with the queued reload",
+	    [RELOAD_NOTHING] = "",
+	    [RELOAD_BEGIN] = "starting a new generation",
+	    [RELOAD_QUEUED] = "queued after the running reload",
+	    [RELOAD_IGNORED] = "coalesced with the queued reload",
 	};
 	if (machine.phase == RELOAD_STOPPED)
 		return 0;
@@ -491,9 +495,10 @@ unsigned reload_rollback(const char *source, char *err, size_t len)
 		return 0;
 	}
 	if (machine.phase != RELOAD_IDLE) {
-		snprintf(err, len, machine.phase == RELOAD_STOPPED
-					   ? "segue is stopping"
-					   : "a reload is running: try again when it ends");
+		snprintf(err, len,
+			 machine.phase == RELOAD_STOPPED
+			     ? "segue is stopping"
+			     : "a reload is running: try again when it ends");
 		return 0;
 	}
 	rollback_next = true;

@@ -34,10 +34,10 @@ enum reload_action reload_step(struct reload_machine *m, enum reload_input in);
 struct rolling_view {
 	int desired;
 	int max_surge;
-	int next_slot;           /* new slots started so far: 0 .. next_slot-1 */
-	const bool *new_ready;   /* [desired] */
+	int next_slot;	       /* new slots started so far: 0 .. next_slot-1 */
+	const bool *new_ready; /* [desired] */
 	const bool *new_starting;
-	const bool *taken;       /* [desired]: old slot already drained for it */
+	const bool *taken; /* [desired]: old slot already drained for it */
 };
 /* Writes the old slots to drain to drain[] (room for desired) and
  * returns their count; *start gets how many new slots to start. */
@@ -51,7 +51,7 @@ struct reload_result {
 	enum reload_outcome outcome;
 	unsigned generation; /* the new one; 0 when none was started */
 	char release[256];
-	char reason[512];    /* why it failed or was rejected */
+	char reason[512]; /* why it failed or was rejected */
 	double duration_ms;
 };
 

@@ -82,10 +82,11 @@ static int send_state(const char *state, int passfd)
 		return -1;
 	struct iovec iov = {.iov_base = (void *)state, .iov_len = strlen(state)};
 	struct msghdr mh = {
-		.msg_name = &sun,
-		.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
-					   (path[0] == '/' ? 1 : 0)),
-		.msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_name = &sun,
+	    .msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
+				       (path[0] == '/' ? 1 : 0)),
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
 	};
 	union {
 		struct cmsghdr align;

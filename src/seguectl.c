@@ -35,18 +35,17 @@ enum {
 	EXIT_TIMEOUT = 3, /* --timeout reached */
 };
 
-#define REQUEST_MAX PROTO_MAX_LINE	 /* the protocol's limit, newline included */
-#define ANSWER_MAX (64u * 1024 * 1024)	 /* a sanity limit on one answer line */
-#define SIMPLE_TIMEOUT 10		 /* seconds: default wait for a simple answer */
-#define UPGRADE_TIMEOUT 60		 /* seconds: re-exec and restore take longer */
-#define BUSY_RETRY_MS 10000		 /* a full accept queue, without a deadline */
-#define NO_DEADLINE (-1LL)
-#define TABLE_COLS 8
+#define REQUEST_MAX	PROTO_MAX_LINE	    /* the protocol's limit, newline included */
+#define ANSWER_MAX	(64u * 1024 * 1024) /* a sanity limit on one answer line */
+#define SIMPLE_TIMEOUT	10		    /* seconds: default wait for a simple answer */
+#define UPGRADE_TIMEOUT 60		    /* seconds: re-exec and restore take longer */
+#define BUSY_RETRY_MS	10000		    /* a full accept queue, without a deadline */
+#define NO_DEADLINE	(-1LL)
+#define TABLE_COLS	8
 
 /* ---- messages ---- */
 
-static void die(int status, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 2, 3)));
+static void die(int status, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 static void die(int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -60,8 +59,7 @@ static void die(int status, const char *fmt, ...)
 	exit(status);
 }
 
-static void usage_error(const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -100,8 +98,8 @@ static double seconds_since(const char *when)
 	int n = 0;
 	struct timespec now;
 
-	if (sscanf(when, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+	if (sscanf(when, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
 		return -1;
 	if (when[n] == '.')
 		frac = strtod(when + n, NULL);
@@ -231,7 +229,7 @@ static void table_print(struct table *t, const char *indent)
 struct conn {
 	int fd;
 	const char *path;
-	long long deadline; /* CLOCK_MONOTONIC ms, or NO_DEADLINE */
+	long long deadline;	  /* CLOCK_MONOTONIC ms, or NO_DEADLINE */
 	const char *timeout_text; /* for the timeout message */
 	const char *timeout_note; /* what a timeout leaves behind, or NULL */
 	bool follow;		  /* a stream without end: events */
@@ -249,11 +247,10 @@ static void timed_out(const struct conn *c) __attribute__((noreturn));
 static void timed_out(const struct conn *c)
 {
 	if (c->follow)
-		die(EXIT_TIMEOUT, "stopped following events after %s (--timeout)",
-		    c->timeout_text);
+		die(EXIT_TIMEOUT, "stopped following events after %s (--timeout)", c->timeout_text);
 	if (c->timeout_note)
-		die(EXIT_TIMEOUT, "no answer from segue within %s (--timeout); %s",
-		    c->timeout_text, c->timeout_note);
+		die(EXIT_TIMEOUT, "no answer from segue within %s (--timeout); %s", c->timeout_text,
+		    c->timeout_note);
 	die(EXIT_TIMEOUT, "no answer from segue within %s", c->timeout_text);
 }
 
@@ -273,7 +270,7 @@ static int remaining_ms(const struct conn *c)
 /* Waits until the socket is ready for EVENTS, or exits at the deadline. */
 static void wait_for(struct conn *c, short events)
 {
-	struct pollfd pfd = { .fd = c->fd, .events = events };
+	struct pollfd pfd = {.fd = c->fd, .events = events};
 
 	for (;;) {
 		int n = poll(&pfd, 1, remaining_ms(c));
@@ -310,17 +307,18 @@ static void busy_pause(struct conn *c, long long give_up)
 	if (now_ms() >= give_up) {
 		if (c->deadline != NO_DEADLINE)
 			timed_out(c);
-		die(EXIT_TROUBLE, "cannot connect to %s: segue accepts no more "
-				  "connections (too busy?)", c->path);
+		die(EXIT_TROUBLE,
+		    "cannot connect to %s: segue accepts no more "
+		    "connections (too busy?)",
+		    c->path);
 	}
 	poll(NULL, 0, 20);
 }
 
 static void conn_open(struct conn *c)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long long give_up = c->deadline != NO_DEADLINE ? c->deadline
-						       : now_ms() + BUSY_RETRY_MS;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	long long give_up = c->deadline != NO_DEADLINE ? c->deadline : now_ms() + BUSY_RETRY_MS;
 	int err = 0;
 	socklen_t len = sizeof err;
 
@@ -382,8 +380,7 @@ static bool conn_fill(struct conn *c)
 	}
 	if (c->cap - c->len < 4096) {
 		if (c->cap >= ANSWER_MAX)
-			die(EXIT_TROUBLE, "answer from segue is longer than %u bytes",
-			    ANSWER_MAX);
+			die(EXIT_TROUBLE, "answer from segue is longer than %u bytes", ANSWER_MAX);
 		c->cap = c->cap ? c->cap * 2 : 65536;
 		c->buf = xrealloc(c->buf, c->cap + 1);
 	}
@@ -411,8 +408,8 @@ static char *conn_line(struct conn *c, size_t *len)
 	for (;;) {
 		char *start = c->buf ? c->buf + c->off : NULL;
 		char *nl = c->len > c->off
-				   ? memchr(start + scanned, '\n', c->len - c->off - scanned)
-				   : NULL;
+			       ? memchr(start + scanned, '\n', c->len - c->off - scanned)
+			       : NULL;
 
 		if (nl) {
 			*nl = '\0';
@@ -447,7 +444,7 @@ struct options {
 
 static void show_sockets(const json_t *sockets)
 {
-	struct table t = { .ncols = 3 };
+	struct table t = {.ncols = 3};
 	char *head[3];
 	size_t i;
 	json_t *s;
@@ -458,8 +455,8 @@ static void show_sockets(const json_t *sockets)
 	head[1] = xstrdup("LISTEN");
 	head[2] = xstrdup("FD");
 	table_add(&t, head);
-	json_array_foreach(sockets, i, s) {
-		char *row[] = { jtext(s, "name"), jtext(s, "listen"), jtext(s, "fd") };
+	json_array_foreach (sockets, i, s) {
+		char *row[] = {jtext(s, "name"), jtext(s, "listen"), jtext(s, "fd")};
 
 		table_add(&t, row);
 	}
@@ -483,9 +480,9 @@ static char *worker_age(const json_t *w)
 
 static void show_workers(const json_t *workers)
 {
-	static const char *const names[] = { "PID", "SLOT", "GEN", "STATE",
-					     "AGE", "RESTARTS", "STATUS" };
-	struct table t = { .ncols = 7 };
+	static const char *const names[] = {"PID", "SLOT",     "GEN",	"STATE",
+					    "AGE", "RESTARTS", "STATUS"};
+	struct table t = {.ncols = 7};
 	char *head[7];
 	size_t i;
 	json_t *w;
@@ -497,12 +494,14 @@ static void show_workers(const json_t *workers)
 	for (i = 0; i < t.ncols; i++)
 		head[i] = xstrdup(names[i]);
 	table_add(&t, head);
-	json_array_foreach(workers, i, w) {
-		char *row[] = { jtext(w, "pid"), jtext(w, "slot"),
-				jtext(w, "generation"), jtext(w, "state"),
-				worker_age(w), jtext(w, "restarts"),
-				json_object_get(w, "status") ? jtext(w, "status")
-							     : xstrdup("") };
+	json_array_foreach (workers, i, w) {
+		char *row[] = {jtext(w, "pid"),
+			       jtext(w, "slot"),
+			       jtext(w, "generation"),
+			       jtext(w, "state"),
+			       worker_age(w),
+			       jtext(w, "restarts"),
+			       json_object_get(w, "status") ? jtext(w, "status") : xstrdup("")};
 
 		table_add(&t, row);
 	}
@@ -515,8 +514,8 @@ static void show_program(const json_t *p)
 	char *desired = jtext(p, "desired"), *gen = jtext(p, "generation");
 	char *dir = jtext(p, "directory");
 
-	printf("\nprogram %s: %s/%s ready, generation %s, directory %s\n", name,
-	       ready, desired, gen, dir);
+	printf("\nprogram %s: %s/%s ready, generation %s, directory %s\n", name, ready, desired,
+	       gen, dir);
 	free(name);
 	free(ready);
 	free(desired);
@@ -536,18 +535,18 @@ static int show_status(const struct options *o, json_t *a)
 
 	if (json_is_number(up))
 		format_age(json_number_value(up), uptime, sizeof uptime);
-	printf("segue %s, pid %s, up %s, generation %s, reloading %s\n", version, pid,
-	       uptime, gen, jbool(a, "reloading") ? "yes" : "no");
-	printf("last reload: %s\n", json_is_string(json_object_get(a, "last_reload")) &&
-					    *jstr(a, "last_reload")
-				    ? last
-				    : "none");
+	printf("segue %s, pid %s, up %s, generation %s, reloading %s\n", version, pid, uptime, gen,
+	       jbool(a, "reloading") ? "yes" : "no");
+	printf("last reload: %s\n",
+	       json_is_string(json_object_get(a, "last_reload")) && *jstr(a, "last_reload")
+		   ? last
+		   : "none");
 	free(version);
 	free(pid);
 	free(gen);
 	free(last);
 	show_sockets(json_object_get(a, "sockets"));
-	json_array_foreach(json_object_get(a, "programs"), i, p)
+	json_array_foreach (json_object_get(a, "programs"), i, p)
 		show_program(p);
 	return EXIT_OK;
 }
@@ -565,7 +564,7 @@ static int show_unhealthy(json_t *a)
 		printf("  %s\n", e);
 		free(e);
 	}
-	json_array_foreach(problems, i, p) {
+	json_array_foreach (problems, i, p) {
 		char *s = printable(json_is_string(p) ? json_string_value(p) : "?");
 
 		printf("  %s\n", s);
@@ -594,10 +593,8 @@ static int show_reload(const struct options *o, json_t *a)
 
 static int show_scale(const struct options *o, json_t *a)
 {
-	char *prog = json_object_get(a, "program") ? jtext(a, "program")
-						   : printable(o->args[0]);
-	char *n = json_object_get(a, "desired") ? jtext(a, "desired")
-						: printable(o->args[1]);
+	char *prog = json_object_get(a, "program") ? jtext(a, "program") : printable(o->args[0]);
+	char *n = json_object_get(a, "desired") ? jtext(a, "desired") : printable(o->args[1]);
 
 	printf("%s: %s worker%s desired\n", prog, n, strcmp(n, "1") ? "s" : "");
 	free(prog);
@@ -657,9 +654,9 @@ typedef int show_fn(const struct options *o, json_t *answer);
 /* How each kind of request's answer is shown. The streams, metrics and
  * events, have none: stream() copies their lines. */
 static show_fn *const shows[] = {
-	[REQ_STATUS] = show_status,   [REQ_HEALTH] = show_health,   [REQ_RELOAD] = show_reload,
-	[REQ_ROLLBACK] = show_reload, [REQ_SCALE] = show_scale,     [REQ_SIGNAL] = show_signal,
-	[REQ_STOP] = show_stop,       [REQ_VERSION] = show_version, [REQ_UPGRADE] = show_upgrade,
+    [REQ_STATUS] = show_status,	  [REQ_HEALTH] = show_health,	[REQ_RELOAD] = show_reload,
+    [REQ_ROLLBACK] = show_reload, [REQ_SCALE] = show_scale,	[REQ_SIGNAL] = show_signal,
+    [REQ_STOP] = show_stop,	  [REQ_VERSION] = show_version, [REQ_UPGRADE] = show_upgrade,
 };
 
 static int show_answer(const struct options *o, json_t *a)
@@ -739,8 +736,7 @@ static void check_args(const struct proto_verb *v, const char *program, const ch
 	check_word("PROGRAM", program);
 	if (v->kind != REQ_SCALE)
 		check_word("SIG", value);
-	else if (!*value || strspn(value, "0123456789") != strlen(value) ||
-		 strlen(value) > 6)
+	else if (!*value || strspn(value, "0123456789") != strlen(value) || strlen(value) > 6)
 		usage_error("scale: N must be a number of workers, not '%s'", value);
 }
 
@@ -792,12 +788,12 @@ static void parse_options(struct options *o, int argc, char **argv)
 {
 	/* --control is segue's name for the option, accepted here too */
 	static const struct option longopts[] = {
-		{ .name = "socket", .has_arg = required_argument, .val = 's' },
-		{ .name = "control", .has_arg = required_argument, .val = 's' },
-		{ .name = "json", .val = 'j' },
-		{ .name = "help", .val = 'h' },
-		{ .name = "version", .val = 'V' },
-		{ 0 },
+	    {.name = "socket", .has_arg = required_argument, .val = 's'},
+	    {.name = "control", .has_arg = required_argument, .val = 's'},
+	    {.name = "json", .val = 'j'},
+	    {.name = "help", .val = 'h'},
+	    {.name = "version", .val = 'V'},
+	    {0},
 	};
 	int c;
 
@@ -805,11 +801,19 @@ static void parse_options(struct options *o, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:s:hV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->socket = optarg; break;
-		case 'j': o->json = true; break;
-		case 'h': help(o);
-		case 'V': printf("seguectl %s\n", PACKAGE_VERSION); exit(EXIT_OK);
-		case ':': usage_error("option '%s' needs an argument", argv[optind - 1]);
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			help(o);
+		case 'V':
+			printf("seguectl %s\n", PACKAGE_VERSION);
+			exit(EXIT_OK);
+		case ':':
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
 			if (optopt)
 				usage_error("unknown option '-%c'", optopt);
@@ -903,8 +907,9 @@ static int show_failure(const struct options *o, const struct conn *c, json_t *a
 	int status = EXIT_FAILED;
 
 	if (!strncmp(error, "permission denied", 17)) {
-		fprintf(stderr, "seguectl: permission denied on %s: %s (segue serves root, "
-				"its own user and members of control-group)\n",
+		fprintf(stderr,
+			"seguectl: permission denied on %s: %s (segue serves root, "
+			"its own user and members of control-group)\n",
 			c->path, error + 17 + strspn(error + 17, ": "));
 		status = EXIT_TROUBLE;
 	} else if (o->cmd->kind == REQ_HEALTH && !strcmp(error, "unhealthy"))
@@ -940,9 +945,9 @@ static int request(const struct options *o, struct conn *c)
 	a = parse_answer(line, len);
 	if (o->json) {
 		printf("%s\n", line);
-		status = jbool(a, "ok") ? EXIT_OK
+		status = jbool(a, "ok")					       ? EXIT_OK
 			 : !strncmp(jstr(a, "error"), "permission denied", 17) ? EXIT_TROUBLE
-									    : EXIT_FAILED;
+									       : EXIT_FAILED;
 	} else if (jbool(a, "ok"))
 		status = show_answer(o, a);
 	else
@@ -962,8 +967,8 @@ static void quiet_exit(int sig)
  * signal the caller ignores (a background job's SIGINT) stays ignored. */
 static void quiet_on_signals(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa = { .sa_handler = quiet_exit }, old;
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = quiet_exit}, old;
 	size_t i;
 
 	sigemptyset(&sa.sa_mask);
@@ -984,8 +989,8 @@ static void put_line(const char *line, size_t len, bool flush)
 
 /* The first line may be an error instead of the stream (a refused peer),
  * or an acknowledgement; returns true when it belongs to the stream. */
-static bool stream_head(const struct options *o, const struct conn *c,
-			const char *line, size_t len, int *status)
+static bool stream_head(const struct options *o, const struct conn *c, const char *line, size_t len,
+			int *status)
 {
 	json_t *a;
 	bool data = true;
@@ -1030,7 +1035,7 @@ static int stream(const struct options *o, struct conn *c)
 int main(int argc, char **argv)
 {
 	struct options o = {0};
-	struct conn c = { .fd = -1 };
+	struct conn c = {.fd = -1};
 	char req[REQUEST_MAX + 1];
 	size_t len;
 	int status;

@@ -23,14 +23,23 @@ struct child_error {
 };
 
 enum child_step {
-	STEP_PIPE, STEP_DEVNULL, STEP_OUTPUT, STEP_FDS, STEP_CHDIR,
-	STEP_GROUPS, STEP_GID, STEP_UID, STEP_DEATH_SIGNAL, STEP_EXEC,
+	STEP_PIPE,
+	STEP_DEVNULL,
+	STEP_OUTPUT,
+	STEP_FDS,
+	STEP_CHDIR,
+	STEP_GROUPS,
+	STEP_GID,
+	STEP_UID,
+	STEP_DEATH_SIGNAL,
+	STEP_EXEC,
 };
 
 static const char *const step_names[] = {
-	"pipe", "open /dev/null", "redirect output", "pass sockets",
-	"chdir", "setgroups", "setgid", "setuid", "set the parent-death signal",
-	"exec /bin/sh",
+    "pipe",	    "open /dev/null", "redirect output",
+    "pass sockets", "chdir",	      "setgroups",
+    "setgid",	    "setuid",	      "set the parent-death signal",
+    "exec /bin/sh",
 };
 
 static void close_from(int lowest, int keep)
@@ -138,8 +147,8 @@ static int set_death_signal(int sig, pid_t parent)
 	return 0;
 }
 
-static void __attribute__((noreturn)) child(const struct spawn_spec *s, char *script,
-					    int errfd, pid_t parent)
+static void __attribute__((noreturn))
+child(const struct spawn_spec *s, char *script, int errfd, pid_t parent)
 {
 	enum child_step step = STEP_PIPE;
 	reset_signals();
@@ -221,13 +230,13 @@ pid_t spawn(const struct spawn_spec *s, char *err, size_t errlen)
 	if (!failed)
 		return pid;
 	const char *where = e.step == STEP_CHDIR && s->directory ? s->directory : "";
-	snprintf(err, errlen, "%s%s%s: %s", step_names[e.step], *where ? " " : "",
-		 where, strerror(e.err));
+	snprintf(err, errlen, "%s%s%s: %s", step_names[e.step], *where ? " " : "", where,
+		 strerror(e.err));
 	return -1;
 }
 
-int spawn_lookup_ids(const char *user, const char *group, struct spawn_spec *s,
-		     gid_t **groups_out, char *err, size_t errlen)
+int spawn_lookup_ids(const char *user, const char *group, struct spawn_spec *s, gid_t **groups_out,
+		     char *err, size_t errlen)
 {
 	*groups_out = NULL;
 	s->set_ids = false;

@@ -10,19 +10,19 @@
 struct spawn_spec {
 	const char *command;   /* run as /bin/sh -c 'exec COMMAND' */
 	const char *directory; /* NULL: segue's own */
-	const int *fds;        /* become fds 3, 4, ... in this order */
+	const int *fds;	       /* become fds 3, 4, ... in this order */
 	size_t nfds;
-	char **env;            /* the whole environment */
+	char **env; /* the whole environment */
 	/* If non-NULL, an entry of env that ends in "LISTEN_PID=" followed by
 	 * room for 20 characters: the child writes its own pid there. */
 	char *listen_pid_slot;
-	bool set_ids;          /* drop to uid/gid/groups */
+	bool set_ids; /* drop to uid/gid/groups */
 	uid_t uid;
 	gid_t gid;
 	const gid_t *groups;
 	size_t ngroups;
-	int output_fd;         /* -1: inherit stdout/stderr; else both go there */
-	bool shell_line;       /* run as /bin/sh -c COMMAND, without the exec */
+	int output_fd;	 /* -1: inherit stdout/stderr; else both go there */
+	bool shell_line; /* run as /bin/sh -c COMMAND, without the exec */
 	/* Sent to the child when segue dies (PR_SET_PDEATHSIG), e.g. the
 	 * drain signal; 0 for none. Not sent when segue execs itself. */
 	int death_signal;

@@ -23,17 +23,17 @@ static json_t *worker_json(const struct worker *w)
 	return json_pack("{s:i, s:i, s:I, s:s, s:s, s:f, s:I, s:o}", "pid", (int)w->pid, "slot",
 			 w->slot, "generation", (json_int_t)w->prog->gen->number, "state",
 			 worker_state_name(w->state), "since", since, "age_s",
-			 now_mono() - w->started, "restarts", (json_int_t)w->restarts,
-			 "status", json_string_utf8(w->status));
+			 now_mono() - w->started, "restarts", (json_int_t)w->restarts, "status",
+			 json_string_utf8(w->status));
 }
 
 static json_t *sockets_json(void)
 {
 	json_t *a = json_array();
 	for (const struct held_socket *h = model->sockets; h; h = h->next)
-		json_array_append_new(a, json_pack("{s:s, s:o, s:i}", "name", h->conf.name,
-						   "listen", json_string_utf8(h->conf.listen),
-						   "fd", h->fd));
+		json_array_append_new(a,
+				      json_pack("{s:s, s:o, s:i}", "name", h->conf.name, "listen",
+						json_string_utf8(h->conf.listen), "fd", h->fd));
 	return a;
 }
 
@@ -54,17 +54,15 @@ static json_t *program_json(const char *name)
 		if (strcmp(w->prog->conf->name, name) == 0)
 			json_array_append_new(workers, worker_json(w));
 	return json_pack("{s:s, s:i, s:i, s:I, s:o, s:o}", "name", name, "desired", p->desired,
-			 "ready", model_program_ready(p), "generation",
-			 (json_int_t)p->gen->number, "directory", json_string_utf8(p->directory),
-			 "workers", workers);
+			 "ready", model_program_ready(p), "generation", (json_int_t)p->gen->number,
+			 "directory", json_string_utf8(p->directory), "workers", workers);
 }
 
 static bool listed(json_t *programs, const char *name)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(programs, i, v)
-	{
+	json_array_foreach (programs, i, v) {
 		if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
 			return true;
 	}
@@ -78,7 +76,8 @@ static json_t *programs_json(void)
 	size_t n = 0;
 	if (model->serving)
 		order[n++] = model->serving;
-	for (const struct generation *g = model->generations; g && n < ARRAY_SIZE(order); g = g->next)
+	for (const struct generation *g = model->generations; g && n < ARRAY_SIZE(order);
+	     g = g->next)
 		if (g != model->serving)
 			order[n++] = g;
 	for (size_t k = 0; k < n; k++) {
@@ -107,12 +106,11 @@ json_t *status_json(void)
 			 (int)getpid(), "version", PACKAGE_VERSION, "uptime_s",
 			 now_mono() - model->started_mono, "generation",
 			 (json_int_t)(model->serving ? model->serving->number : 0), "reloading",
-			 reload_running(), "sockets", sockets_json(), "programs",
-			 programs_json(), "last_reload", last_reload_json());
+			 reload_running(), "sockets", sockets_json(), "programs", programs_json(),
+			 "last_reload", last_reload_json());
 }
 
-static void __attribute__((format(printf, 2, 3)))
-problem(json_t *problems, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) problem(json_t *problems, const char *fmt, ...)
 {
 	char text[512];
 	va_list ap;
@@ -140,8 +138,9 @@ json_t *health_json(void)
 		const struct program_run *p = &model->serving->programs[i];
 		int ready = model_program_ready(p);
 		if (ready < p->desired)
-			json_array_append_new(problems, json_sprintf("%s: %d of %d workers ready",
-								     p->conf->name, ready, p->desired));
+			json_array_append_new(problems,
+					      json_sprintf("%s: %d of %d workers ready",
+							   p->conf->name, ready, p->desired));
 		for (int j = 0; j < p->desired; j++)
 			slot_problems(problems, p->slots[j]);
 	}
@@ -172,7 +171,9 @@ static void worker_metrics(FILE *f)
 					count[w->state == WORKER_LINGERING ? WORKER_DRAINING
 									   : w->state]++;
 			for (int s = 0; s < 3; s++)
-				fprintf(f, "segue_workers{program=\"%s\",generation=\"%u\",state=\"%s\"} %d\n",
+				fprintf(f,
+					"segue_workers{program=\"%s\",generation=\"%u\",state=\"%"
+					"s\"} %d\n",
 					g->programs[i].conf->name, g->number,
 					worker_state_name((enum worker_state)s), count[s]);
 		}
@@ -180,7 +181,8 @@ static void worker_metrics(FILE *f)
 	metric_header(f, "segue_workers_desired", "gauge", "Workers wanted per program.");
 	for (size_t i = 0; model->serving && i < model->serving->nprograms; i++)
 		fprintf(f, "segue_workers_desired{program=\"%s\"} %d\n",
-			model->serving->programs[i].conf->name, model->serving->programs[i].desired);
+			model->serving->programs[i].conf->name,
+			model->serving->programs[i].desired);
 }
 
 /* The accept queue of a listening TCP socket, from TCP_INFO: tcpi_unacked

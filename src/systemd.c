@@ -33,7 +33,8 @@ void systemd_status_line(char *buf, size_t len)
 	const struct reload_result *r = reload_last_result();
 	char last[400] = "";
 	if (r && r->outcome == RELOAD_SUCCEEDED)
-		snprintf(last, sizeof(last), "; last reload: generation %u deployed", r->generation);
+		snprintf(last, sizeof(last), "; last reload: generation %u deployed",
+			 r->generation);
 	else if (r)
 		snprintf(last, sizeof(last), "; last reload: %.360s", r->reason);
 	snprintf(buf, len, "generation %u: %d of %d workers ready%s", g ? g->number : 0, ready,

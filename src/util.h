@@ -21,9 +21,9 @@ char *xstrdup(const char *s) __attribute__((malloc, returns_nonnull, nonnull));
 /* At most n bytes of s, NUL-terminated. */
 char *xstrndup(const char *s, size_t n) __attribute__((malloc, returns_nonnull, nonnull));
 char *xasprintf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), malloc, returns_nonnull));
+    __attribute__((format(printf, 1, 2), malloc, returns_nonnull));
 char *xvasprintf(const char *fmt, va_list ap)
-	__attribute__((format(printf, 1, 0), malloc, returns_nonnull));
+    __attribute__((format(printf, 1, 0), malloc, returns_nonnull));
 
 /* A NULL-terminated, growable vector of owned strings. */
 struct strv {

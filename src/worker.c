@@ -20,13 +20,13 @@
 #include <unistd.h>
 
 #define READY_EXEC_INTERVAL 0.25
-#define OUTPUT_BUFFER 8192
+#define OUTPUT_BUFFER	    8192
 
 /* What a worker holds besides its place in the model. */
 struct worker_io {
 	struct worker *w;
 	ev_timer deadline; /* the state's deadline */
-	ev_timer probe;    /* delay: the delay; exec: the next ready-command */
+	ev_timer probe;	   /* delay: the delay; exec: the next ready-command */
 	pid_t probe_pid;   /* a running ready-command */
 	int notify_fd;
 	char notify_path[108];
@@ -137,8 +137,8 @@ static void output_cb(struct ev_loop *loop, ev_io *watcher, int revents)
 	struct worker_io *io = w->io;
 	if (!io->output)
 		io->output = xmalloc(OUTPUT_BUFFER);
-	ssize_t n = read(io->output_fd, io->output + io->output_len,
-			 OUTPUT_BUFFER - io->output_len);
+	ssize_t n =
+	    read(io->output_fd, io->output + io->output_len, OUTPUT_BUFFER - io->output_len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -260,8 +260,8 @@ static void act_self_stop(struct worker *w)
 static void act_timed_out(struct worker *w)
 {
 	char why[200];
-	snprintf(why, sizeof(why), "worker %d (pid %d) not ready within %gs", w->slot,
-		 (int)w->pid, w->prog->conf->ready_timeout);
+	snprintf(why, sizeof(why), "worker %d (pid %d) not ready within %gs", w->slot, (int)w->pid,
+		 w->prog->conf->ready_timeout);
 	model_worker_set_status(w, why);
 	event_emit(LEVEL_WARN, "worker_timeout", fields(w), "%s", why);
 	vacate(w, why);
@@ -302,18 +302,38 @@ static void dispatch(struct worker *w, enum worker_event e)
 {
 	struct worker_transition t = worker_step(w->state, e);
 	switch (t.action) {
-	case WACT_NONE: break;
-	case WACT_READY: act_ready(w); break;
-	case WACT_DRAIN: act_drain(w); break;
-	case WACT_SELF_STOP: act_self_stop(w); break;
-	case WACT_TIMED_OUT: act_timed_out(w); break;
-	case WACT_CRASHED: act_crashed(w); return;
-	case WACT_LINGER: set_state(w, WORKER_LINGERING, w->deadline); break;
-	case WACT_KILL: act_kill(w); break;
-	case WACT_NOT_STARTED: act_not_started(w); return;
+	case WACT_NONE:
+		break;
+	case WACT_READY:
+		act_ready(w);
+		break;
+	case WACT_DRAIN:
+		act_drain(w);
+		break;
+	case WACT_SELF_STOP:
+		act_self_stop(w);
+		break;
+	case WACT_TIMED_OUT:
+		act_timed_out(w);
+		break;
+	case WACT_CRASHED:
+		act_crashed(w);
+		return;
+	case WACT_LINGER:
+		set_state(w, WORKER_LINGERING, w->deadline);
+		break;
+	case WACT_KILL:
+		act_kill(w);
+		break;
+	case WACT_NOT_STARTED:
+		act_not_started(w);
+		return;
 	case WACT_EXITED:
-	case WACT_FREE: free_worker(w); return;
-	case WACT_NACTIONS: break;
+	case WACT_FREE:
+		free_worker(w);
+		return;
+	case WACT_NACTIONS:
+		break;
 	}
 	if (w->state != t.next)
 		set_state(w, t.next, w->deadline);
@@ -339,10 +359,17 @@ static void run_ready_command(struct worker *w)
 	struct strv env = {0};
 	launch_helper_env(&env, w->prog, w->slot, w->pid);
 	struct spawn_spec spec = {
-		.command = w->prog->conf->ready_command, .directory = w->prog->directory,
-		.env = env.v, .output_fd = -1, .shell_line = true, .set_ids = io->set_ids,
-		.uid = io->uid, .gid = io->gid, .groups = io->groups, .ngroups = io->ngroups,
-		.death_signal = SIGKILL,
+	    .command = w->prog->conf->ready_command,
+	    .directory = w->prog->directory,
+	    .env = env.v,
+	    .output_fd = -1,
+	    .shell_line = true,
+	    .set_ids = io->set_ids,
+	    .uid = io->uid,
+	    .gid = io->gid,
+	    .groups = io->groups,
+	    .ngroups = io->ngroups,
+	    .death_signal = SIGKILL,
 	};
 	char err[256];
 	io->probe_pid = spawn(&spec, err, sizeof(err));
@@ -413,8 +440,7 @@ static bool sender_allowed(const struct worker_io *io, const struct ucred *cred)
 	return cred->uid == 0 || cred->uid == geteuid() || (io->set_ids && cred->uid == io->uid);
 }
 
-static void handle_datagram(struct worker *w, const char *buf, size_t len,
-			    const struct ucred *cred)
+static void handle_datagram(struct worker *w, const char *buf, size_t len, const struct ucred *cred)
 {
 	struct notify_msg m;
 	if (!sender_allowed(w->io, cred)) {
@@ -532,8 +558,7 @@ bool worker_spawn(struct program_run *p, int slot)
 		return false;
 	}
 	model_worker_set_pid(w, pid);
-	event_emit(LEVEL_INFO, "worker_spawned", fields(w), "%s",
-		   p->directory ? p->directory : "");
+	event_emit(LEVEL_INFO, "worker_spawned", fields(w), "%s", p->directory ? p->directory : "");
 	start_readiness(w);
 	return true;
 }

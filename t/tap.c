@@ -78,8 +78,7 @@ bool is_string(const char *want, const char *got, const char *fmt, ...)
 	report(pass, fmt, ap);
 	va_end(ap);
 	if (!pass)
-		diag("wanted \"%s\", got \"%s\"", want ? want : "(null)",
-		     got ? got : "(null)");
+		diag("wanted \"%s\", got \"%s\"", want ? want : "(null)", got ? got : "(null)");
 	return pass;
 }
 

@@ -91,7 +91,7 @@ static void run(const char *path)
  * replays t/fuzz/corpus/proto. */
 static const char *corpus_name(const char *argv0)
 {
-	static const char *const prefixes[] = { "lt-", "fuzz-", "replay-" };
+	static const char *const prefixes[] = {"lt-", "fuzz-", "replay-"};
 	const char *name = strrchr(argv0, '/');
 
 	name = name ? name + 1 : argv0;

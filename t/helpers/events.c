@@ -282,8 +282,7 @@ static char *logfmt_text(const struct record *r)
 	FILE *out = xalloc(open_memstream(&buf, &len));
 	const char *key;
 	json_t *v;
-	json_object_foreach(r->obj, key, v)
-	{
+	json_object_foreach (r->obj, key, v) {
 		if (ftell(out) > 0)
 			putc(' ', out);
 		fprintf(out, "%s=", key);
@@ -436,8 +435,7 @@ static void expand(struct record *r, json_t *v, const char *path)
 		size_t i, d = r->depth++;
 		json_t *e;
 		r->via_key[d] = key;
-		json_array_foreach(child, i, e)
-		{
+		json_array_foreach (child, i, e) {
 			if (path[1] != ']' && (!end || strtol(path + 1, NULL, 10) != (long)i))
 				continue;
 			r->via[d] = e;

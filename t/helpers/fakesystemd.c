@@ -1,4 +1,5 @@
-/* fakesystemd.c: plays systemd for tests: notify socket log, fd store, socket activation, restarts. */
+/* fakesystemd.c: plays systemd for tests: notify socket log, fd store, socket activation, restarts.
+ */
 /* SPDX-License-Identifier: MIT */
 /*
  * usage: fakesystemd [--listen NAME=HOST:PORT]... [--kill-mode MODE] STATEDIR -- COMMAND [ARG...]
@@ -57,17 +58,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STORE_MAX 64		/* fds kept at once */
-#define MSG_FDS_MAX 64		/* fds accepted in one datagram */
-#define DGRAM_MAX 65536
-#define FDNAME_MAX 255		/* as systemd's fdname_is_valid() */
-#define PID_DIGITS 24
-#define STOP_TIMEOUT_MS 5000	/* TERM to leftovers, then KILL (TimeoutStopSec) */
+#define STORE_MAX	64 /* fds kept at once */
+#define MSG_FDS_MAX	64 /* fds accepted in one datagram */
+#define DGRAM_MAX	65536
+#define FDNAME_MAX	255 /* as systemd's fdname_is_valid() */
+#define PID_DIGITS	24
+#define STOP_TIMEOUT_MS 5000 /* TERM to leftovers, then KILL (TimeoutStopSec) */
 
 struct stored {
 	char *name;
 	int fd;
-	bool socket_unit;	/* from --listen: first, and never removed */
+	bool socket_unit; /* from --listen: first, and never removed */
 };
 
 static struct {
@@ -81,8 +82,8 @@ static struct {
 	unsigned starts;
 	int last_status;
 	enum { KM_PROCESS, KM_MIXED, KM_CGROUP } kill_mode;
-	bool restarting;	/* the child was killed to be started again */
-	bool cleaning;		/* waiting for its leftovers to exit */
+	bool restarting;	  /* the child was killed to be started again */
+	bool cleaning;		  /* waiting for its leftovers to exit */
 	long long clean_deadline; /* ms; -1 once they were sent KILL */
 	bool terminating;
 } fs = {.notify_fd = -1, .sig_fd = -1, .log_fd = -1, .child = -1};
@@ -158,7 +159,8 @@ static void write_all(int fd, const char *buf, size_t len, const char *what)
 
 /* Writes STATEDIR/NAME whole (through a rename), so a reader never sees it
  * half written. */
-static void write_state(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void write_state(const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void write_state(const char *name, const char *fmt, ...)
 {
 	char *path = xasprintf("%s/%s", fs.dir, name);
@@ -281,8 +283,8 @@ static bool store_add(const char *name, int fd, bool socket_unit)
 	if (socket_unit)
 		at = fs.nstore;
 	memmove(&fs.store[at + 1], &fs.store[at], (fs.nstore - at) * sizeof(fs.store[0]));
-	fs.store[at] = (struct stored){.name = xasprintf("%s", name), .fd = fd,
-				       .socket_unit = socket_unit};
+	fs.store[at] =
+	    (struct stored){.name = xasprintf("%s", name), .fd = fd, .socket_unit = socket_unit};
 	fs.nstore++;
 	return true;
 }
@@ -495,8 +497,10 @@ static bool receive_one(void)
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.b,
+			    .msg_controllen = sizeof(ctl.b)};
 	ssize_t n = recvmsg(fs.notify_fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return errno == EINTR;
@@ -523,14 +527,14 @@ static void drain_notify(void)
  * into the slots (no allocation between fork and exec). */
 struct child_env {
 	char **envp;
-	char *listen_pid;	/* "LISTEN_PID=" + digits, or NULL */
-	char *watchdog_pid;	/* "WATCHDOG_PID=" + digits, or NULL */
+	char *listen_pid;   /* "LISTEN_PID=" + digits, or NULL */
+	char *watchdog_pid; /* "WATCHDOG_PID=" + digits, or NULL */
 };
 
 static bool dropped_var(const char *e)
 {
-	static const char *const drop[] = {"NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=",
-					   "LISTEN_FDNAMES=", "WATCHDOG_PID="};
+	static const char *const drop[] = {
+	    "NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "WATCHDOG_PID="};
 	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
 		if (strncmp(e, drop[i], strlen(drop[i])) == 0)
 			return true;

@@ -22,25 +22,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HDR_MAX 16384		/* response status line and headers */
-#define MAX_EVENTS 256
-#define MAX_ATTEMPTS 5		/* one request, retried after keep-alive races */
-#define STOP_POLL_NS (20 * MS)	/* how often the stop file is looked for */
-#define ERROR_PAUSE_NS (10 * MS)	/* a slot rests after an error, so a dead
-					 * server does not spin the loop */
-#define HARD_CAP_NS (600 * SEC)
+#define HDR_MAX	     16384 /* response status line and headers */
+#define MAX_EVENTS   256
+#define MAX_ATTEMPTS 5	       /* one request, retried after keep-alive races */
+#define STOP_POLL_NS (20 * MS) /* how often the stop file is looked for */
+#define ERROR_PAUSE_NS                                                                             \
+	(10 * MS) /* a slot rests after an error, so a dead                                        \
+		   * server does not spin the loop */
+#define HARD_CAP_NS	(600 * SEC)
 #define MAX_ERROR_LINES 20
 #define MAX_GENERATIONS 256
-#define SUB_BITS 6		/* 64 sub-buckets per power of two: <1.6% error */
-#define SUB (1 << SUB_BITS)
-#define MAX_EXP 40
-#define NBUCKETS (SUB + (MAX_EXP - SUB_BITS + 1) * SUB)
+#define SUB_BITS	6 /* 64 sub-buckets per power of two: <1.6% error */
+#define SUB		(1 << SUB_BITS)
+#define MAX_EXP		40
+#define NBUCKETS	(SUB + (MAX_EXP - SUB_BITS + 1) * SUB)
 
-#define MS 1000000LL
+#define MS  1000000LL
 #define SEC 1000000000LL
 
 enum sstate {
-	S_IDLE,			/* no request; may hold a kept-alive connection */
+	S_IDLE, /* no request; may hold a kept-alive connection */
 	S_CONNECTING,
 	S_SENDING,
 	S_RECEIVING,
@@ -49,23 +50,23 @@ enum sstate {
 enum ekind { E_CONNECT, E_RESET, E_EOF, E_TIMEOUT, E_STATUS, E_KINDS };
 
 static const char *const ekind_name[E_KINDS] = {
-	"connect", "reset", "eof", "timeout", "bad_status",
+    "connect", "reset", "eof", "timeout", "bad_status",
 };
 
 struct slot {
 	int fd;
 	enum sstate st;
 	uint32_t events;
-	bool reused;		/* the connection carried a complete response */
+	bool reused; /* the connection carried a complete response */
 	int attempts;
-	int64_t t_start;	/* the request began (latency) */
-	int64_t t_attempt;	/* this attempt began (timeout) */
-	int64_t t_next;		/* an idle slot starts its next request then */
+	int64_t t_start;   /* the request began (latency) */
+	int64_t t_attempt; /* this attempt began (timeout) */
+	int64_t t_next;	   /* an idle slot starts its next request then */
 	size_t sent;
-	size_t got;		/* response bytes in this attempt */
+	size_t got; /* response bytes in this attempt */
 	size_t hdr_len;
 	bool in_body, server_close;
-	int64_t body_left;	/* -1: the body ends at EOF */
+	int64_t body_left; /* -1: the body ends at EOF */
 	int status;
 	char hdr[HDR_MAX];
 };
@@ -81,7 +82,7 @@ static struct {
 	const char *flow_file;
 	double timeout_s;
 	bool quiet;
-} opt = { NULL, 8, false, 10.0, 0, NULL, "/", NULL, 5.0, false };
+} opt = {NULL, 8, false, 10.0, 0, NULL, "/", NULL, 5.0, false};
 
 static struct sockaddr_storage addr;
 static socklen_t addr_len;
@@ -107,8 +108,7 @@ static struct {
 	bool flow_signalled;
 } st;
 
-static void die(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+static void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 static void die(int status, const char *fmt, ...)
 {
@@ -138,7 +138,8 @@ static void usage(FILE *f, int status)
 {
 	fputs("usage: loadgen -a ADDR [-c CONNS] [-k] [-d SECONDS] [-n REQUESTS]\n"
 	      "               [-s STOPFILE] [-w FLOWFILE] [-p PATH] [-t TIMEOUT] [-q]\n"
-	      "ADDR: IPV4:PORT, [IPV6]:PORT or unix:/path\n", f);
+	      "ADDR: IPV4:PORT, [IPV6]:PORT or unix:/path\n",
+	      f);
 	exit(status);
 }
 
@@ -179,9 +180,8 @@ static bool parse_unix(const char *path)
 	sun->sun_family = AF_UNIX;
 	memcpy(sun->sun_path, path, n);
 	if (path[0] == '@')
-		sun->sun_path[0] = '\0';	/* abstract: no trailing NUL */
-	addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
-			       (path[0] != '@'));
+		sun->sun_path[0] = '\0'; /* abstract: no trailing NUL */
+	addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (path[0] != '@'));
 	return true;
 }
 
@@ -215,8 +215,7 @@ static bool parse_inet(const char *a)
 	addr_len = sizeof *s4;
 	if (strcmp(host, "localhost") == 0)
 		strcpy(host, "127.0.0.1");
-	return inet_pton(AF_INET, host, &s4->sin_addr) == 1 &&
-	       parse_port(colon + 1, &s4->sin_port);
+	return inet_pton(AF_INET, host, &s4->sin_addr) == 1 && parse_port(colon + 1, &s4->sin_port);
 }
 
 static void build_request(void)
@@ -352,16 +351,15 @@ static void error_line(const struct slot *s, enum ekind k, const char *what)
 	if (st.nlines >= MAX_ERROR_LINES)
 		return;
 	snprintf(st.lines[st.nlines++], sizeof st.lines[0],
-		 "t=%.3fs kind=%s conn=%s attempt=%d bytes=%zu: %s",
-		 (double)(now_ns() - t0) / SEC, ekind_name[k],
-		 s->reused ? "reused" : "new", s->attempts, s->got, what);
+		 "t=%.3fs kind=%s conn=%s attempt=%d bytes=%zu: %s", (double)(now_ns() - t0) / SEC,
+		 ekind_name[k], s->reused ? "reused" : "new", s->attempts, s->got, what);
 }
 
 /* ---- slots ---- */
 
 static void slot_watch(struct slot *s, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = s };
+	struct epoll_event ev = {.events = events, .data.ptr = s};
 
 	if (events == s->events)
 		return;
@@ -429,8 +427,7 @@ static bool retry_if_race(struct slot *s)
 static void send_request(struct slot *s)
 {
 	while (s->sent < request_len) {
-		ssize_t n = send(s->fd, request + s->sent, request_len - s->sent,
-				 MSG_NOSIGNAL);
+		ssize_t n = send(s->fd, request + s->sent, request_len - s->sent, MSG_NOSIGNAL);
 
 		if (n >= 0) {
 			s->sent += (size_t)n;
@@ -451,7 +448,7 @@ static void send_request(struct slot *s)
 
 static bool slot_connect(struct slot *s)
 {
-	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = s };
+	struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = s};
 	int one = 1;
 
 	s->fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -578,7 +575,7 @@ static bool parse_header(struct slot *s, const char *l, size_t n, bool *ka)
 		return vlen > 0;
 	}
 	if (name_is(l, nlen, "transfer-encoding"))
-		return false;	/* the servers we test never chunk */
+		return false; /* the servers we test never chunk */
 	if (name_is(l, nlen, "connection"))
 		parse_connection(s, v, vlen, ka);
 	else if (name_is(l, nlen, "x-segue-generation")) {
@@ -618,7 +615,7 @@ static bool parse_head(struct slot *s, size_t end)
 	if (!http11 && !ka)
 		s->server_close = true;
 	if (s->body_left < 0)
-		s->server_close = true;	/* delimited by EOF */
+		s->server_close = true; /* delimited by EOF */
 	return true;
 }
 
@@ -713,8 +710,8 @@ static void on_eof(struct slot *s)
 	}
 	if (retry_if_race(s))
 		return;
-	fail(s, E_EOF, s->got ? "EOF in the middle of the response"
-			      : "EOF before any response byte");
+	fail(s, E_EOF,
+	     s->got ? "EOF in the middle of the response" : "EOF before any response byte");
 }
 
 static void receive(struct slot *s)
@@ -846,9 +843,9 @@ static void report(double duration)
 	printf("requests=%lld ok=%lld errors=%lld connect_errors=%lld "
 	       "reset_errors=%lld eof_errors=%lld timeouts=%lld bad_status=%lld "
 	       "retried=%lld max_ms=%.3f p99_ms=%.3f p50_ms=%.3f generations=",
-	       st.requests, st.ok, st.errors, st.kind[E_CONNECT], st.kind[E_RESET],
-	       st.kind[E_EOF], st.kind[E_TIMEOUT], st.kind[E_STATUS], st.retried,
-	       (double)st.max_us / 1000.0, percentile_ms(0.99), percentile_ms(0.50));
+	       st.requests, st.ok, st.errors, st.kind[E_CONNECT], st.kind[E_RESET], st.kind[E_EOF],
+	       st.kind[E_TIMEOUT], st.kind[E_STATUS], st.retried, (double)st.max_us / 1000.0,
+	       percentile_ms(0.99), percentile_ms(0.50));
 	for (int i = 0; i < st.ngens; i++)
 		printf("%s%lu", i ? "," : "", st.gens[i]);
 	printf(" duration_s=%.3f\n", duration);
@@ -866,11 +863,11 @@ static void on_stop_signal(int sig)
 
 static void setup(void)
 {
-	struct sigaction sa = { .sa_handler = SIG_IGN };
+	struct sigaction sa = {.sa_handler = SIG_IGN};
 
 	if (sigaction(SIGPIPE, &sa, NULL) < 0)
 		die(1, "sigaction: %s", strerror(errno));
-	sa.sa_handler = on_stop_signal;	/* no SA_RESTART: wake epoll_wait */
+	sa.sa_handler = on_stop_signal; /* no SA_RESTART: wake epoll_wait */
 	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
 		die(1, "sigaction: %s", strerror(errno));
 	epfd = epoll_create1(EPOLL_CLOEXEC);

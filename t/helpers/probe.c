@@ -98,8 +98,7 @@ static void put_ids(FILE *f)
 		die("getgroups: %s", strerror(errno));
 	if (!getcwd(cwd, sizeof cwd))
 		die("getcwd: %s", strerror(errno));
-	fprintf(f, "pid=%d\nppid=%d\npgid=%d\n", (int)getpid(), (int)getppid(),
-		(int)getpgrp());
+	fprintf(f, "pid=%d\nppid=%d\npgid=%d\n", (int)getpid(), (int)getppid(), (int)getpgrp());
 	fputs("cwd=", f);
 	put_escaped(f, cwd);
 	fprintf(f, "uid=%u gid=%u groups=", (unsigned)getuid(), (unsigned)getgid());
@@ -131,8 +130,8 @@ static void sock_text(int fd, char *buf, size_t len)
 		size_t n = sl - offsetof(struct sockaddr_un, sun_path);
 
 		if (sl <= offsetof(struct sockaddr_un, sun_path))
-			snprintf(buf, len, "unix:");	/* unnamed */
-		else if (su->sun_path[0] == '\0')	/* abstract */
+			snprintf(buf, len, "unix:"); /* unnamed */
+		else if (su->sun_path[0] == '\0')    /* abstract */
 			snprintf(buf, len, "unix:@%.*s", (int)n - 1, su->sun_path + 1);
 		else
 			snprintf(buf, len, "unix:%s", su->sun_path);
@@ -152,8 +151,8 @@ static void put_fds(FILE *f)
 			continue;
 		if (fl < 0 || fdf < 0)
 			die("fcntl %d: %s", fd, strerror(errno));
-		fprintf(f, "fdflags=%d nonblock=%d cloexec=%d\n", fd,
-			!!(fl & O_NONBLOCK), !!(fdf & FD_CLOEXEC));
+		fprintf(f, "fdflags=%d nonblock=%d cloexec=%d\n", fd, !!(fl & O_NONBLOCK),
+			!!(fdf & FD_CLOEXEC));
 	}
 }
 
@@ -170,7 +169,7 @@ static void put_sockets(FILE *f)
 		if (!S_ISSOCK(sb.st_mode))
 			continue;
 		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0)
-			acc = 0;	/* not every family answers */
+			acc = 0; /* not every family answers */
 		sock_text(fd, addr, sizeof addr);
 		fprintf(f, "sock=%d %s listening=%d\n", fd, addr, !!acc);
 	}
@@ -185,7 +184,7 @@ static void put_signals(FILE *f, const sigset_t *inherited)
 	for (int sig = 1; sig <= SIGRTMAX && sig <= 64; sig++)
 		if (sigismember(inherited, sig) == 1)
 			mask |= 1ULL << (sig - 1);
-	fprintf(f, "sigmask=%016llx sigign=", mask);	/* as SigBlk in /proc */
+	fprintf(f, "sigmask=%016llx sigign=", mask); /* as SigBlk in /proc */
 	for (int sig = 1; sig <= SIGRTMAX; sig++) {
 		struct sigaction sa;
 
@@ -247,7 +246,7 @@ static void report(const char *dir, int argc, char **argv, const sigset_t *mask)
 
 	collect_fds();
 	qsort(fds, (size_t)nfds, sizeof fds[0], cmp_fd);
-	f = open_memstream(&text, &len);	/* uses no descriptor */
+	f = open_memstream(&text, &len); /* uses no descriptor */
 	if (!f)
 		die("open_memstream: %s", strerror(errno));
 	put_ids(f);
@@ -265,7 +264,7 @@ static void report(const char *dir, int argc, char **argv, const sigset_t *mask)
 static void notify_ready(const char *path)
 {
 	static const char msg[] = "READY=1";
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t n = strlen(path);
 	socklen_t len;
 	int fd;

@@ -14,14 +14,14 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: rawclient [-b] [-H] [-n] [-c N] [-l N] [-t SECONDS] SOCKET < INPUT\n"
-	"  -b  send byte by byte, 1 ms apart\n"
-	"  -H  half-close (shutdown SHUT_WR) after sending\n"
-	"  -n  never read: hold the connection for -t seconds\n"
-	"  -c  open N connections, each sends INPUT; hold them -t seconds and\n"
-	"      print how many were closed by the server\n"
-	"  -t  how long to read or hold (default 5)\n"
-	"  -l  stop after N lines were received\n";
+    "usage: rawclient [-b] [-H] [-n] [-c N] [-l N] [-t SECONDS] SOCKET < INPUT\n"
+    "  -b  send byte by byte, 1 ms apart\n"
+    "  -H  half-close (shutdown SHUT_WR) after sending\n"
+    "  -n  never read: hold the connection for -t seconds\n"
+    "  -c  open N connections, each sends INPUT; hold them -t seconds and\n"
+    "      print how many were closed by the server\n"
+    "  -t  how long to read or hold (default 5)\n"
+    "  -l  stop after N lines were received\n";
 
 static int connect_to(const char *path)
 {
@@ -108,13 +108,27 @@ int main(int argc, char **argv)
 	int opt;
 	while ((opt = getopt(argc, argv, "bHnc:t:l:")) != -1) {
 		switch (opt) {
-		case 'b': bytewise = true; break;
-		case 'H': half = true; break;
-		case 'n': noread = true; break;
-		case 'c': count = atoi(optarg); break;
-		case 't': seconds = atof(optarg); break;
-		case 'l': lines = atoi(optarg); break;
-		default: fputs(usage, stderr); return 2;
+		case 'b':
+			bytewise = true;
+			break;
+		case 'H':
+			half = true;
+			break;
+		case 'n':
+			noread = true;
+			break;
+		case 'c':
+			count = atoi(optarg);
+			break;
+		case 't':
+			seconds = atof(optarg);
+			break;
+		case 'l':
+			lines = atoi(optarg);
+			break;
+		default:
+			fputs(usage, stderr);
+			return 2;
 		}
 	}
 	if (optind != argc - 1) {

@@ -21,7 +21,7 @@
 #define P "program app { command = \"x\" }\n"
 
 static char fixtures[PATH_MAX + 16]; /* absolute $top_srcdir/t/conf */
-static char topdir[PATH_MAX]; /* absolute $top_srcdir */
+static char topdir[PATH_MAX];	     /* absolute $top_srcdir */
 static char tmpdir[] = "/tmp/segue-config-test.XXXXXX";
 
 static char *fixture(const char *name)
@@ -43,8 +43,7 @@ static void write_file(const char *name, const char *text)
 }
 
 /* Loads path; *errs gets what went to the errors stream. */
-static struct config *load(const char *path, const struct config_defaults *d,
-			   char **errs)
+static struct config *load(const char *path, const struct config_defaults *d, char **errs)
 {
 	size_t len = 0;
 	FILE *f = open_memstream(errs, &len);
@@ -54,16 +53,15 @@ static struct config *load(const char *path, const struct config_defaults *d,
 	return c;
 }
 
-static struct config *load_text(const char *text,
-				const struct config_defaults *d, char **errs)
+static struct config *load_text(const char *text, const struct config_defaults *d, char **errs)
 {
 	write_file("segue.conf", text);
 	return load("segue.conf", d, errs);
 }
 
 /* The text is refused with exactly the lines `want`. */
-static void refused_with(const char *text, const struct config_defaults *d,
-			 const char *want, const char *what)
+static void refused_with(const char *text, const struct config_defaults *d, const char *want,
+			 const char *what)
 {
 	char *errs = NULL;
 	struct config *c = load_text(text, d, &errs);
@@ -104,8 +102,7 @@ static void check_good_globals(const struct config *c)
 	ok(c->fdstore, "fdstore");
 	is_int(1, c->refs, "refs starts at 1");
 	ok(c->file != NULL && c->file[0] == '/', "file is absolute");
-	ok(c->file != NULL &&
-		   strcmp(c->file + strlen(c->file) - 9, "good.conf") == 0,
+	ok(c->file != NULL && strcmp(c->file + strlen(c->file) - 9, "good.conf") == 0,
 	   "file names good.conf");
 }
 
@@ -133,7 +130,7 @@ static void check_good_sockets(const struct config *c)
 	is_int(12, s->line, "web: line");
 	s = config_socket(c, "admin");
 	ok(s != NULL && s->addr.kind == ADDR_UNIX &&
-		   strcmp(s->addr.path, "/tmp/segue-test/admin.sock") == 0,
+	       strcmp(s->addr.path, "/tmp/segue-test/admin.sock") == 0,
 	   "admin: unix path");
 	ok(s != NULL && s->line == 23, "admin: line");
 	s = config_socket(c, "any");
@@ -147,8 +144,7 @@ static void check_good_sockets(const struct config *c)
 static void check_good_app_run(const struct program_conf *p)
 {
 	is_string("app", p->name, "app: name");
-	is_string("bundle exec puma -C config/puma.rb", p->command,
-		  "app: command");
+	is_string("bundle exec puma -C config/puma.rb", p->command, "app: command");
 	is_string("/srv/app/current", p->directory, "app: directory");
 	is_int(2, p->nsockets, "app: two sockets");
 	is_string("web", p->sockets[0], "app: sockets[0]");
@@ -162,8 +158,7 @@ static void check_good_app_run(const struct program_conf *p)
 	is_string("RACK_ENV=production", p->env[0], "app: env[0]");
 	is_string("EMPTY=", p->env[1], "app: env[1]");
 	is_string("WITH_EQ=a=b", p->env[2], "app: env[2]");
-	is_int(FD_PROTO_EINHORN | FD_PROTO_SERVER_STARTER, p->fd_protocols,
-	       "app: fd-protocol");
+	is_int(FD_PROTO_EINHORN | FD_PROTO_SERVER_STARTER, p->fd_protocols, "app: fd-protocol");
 	is_int(31, p->line, "app: line");
 }
 
@@ -171,8 +166,7 @@ static void check_good_app_ready(const struct program_conf *p)
 {
 	is_int(READY_EXEC, p->ready, "app: ready");
 	is_double(2, p->ready_delay, "app: ready-delay");
-	is_string("curl -fs http://127.0.0.1:8080/health", p->ready_command,
-		  "app: ready-command");
+	is_string("curl -fs http://127.0.0.1:8080/health", p->ready_command, "app: ready-command");
 	is_double(120, p->ready_timeout, "app: ready-timeout");
 	is_int(SIGQUIT, p->drain_signal, "app: drain-signal");
 	is_double(45, p->drain_timeout, "app: drain-timeout");
@@ -270,10 +264,8 @@ static void test_defaults(void)
 	is_int(0660, s->mode, "default mode");
 	is_string("", s->owner, "default owner");
 	is_string("", s->group, "default group");
-	is_string("delay", ready_mode_name(READY_DELAY),
-		  "ready_mode_name delay");
-	is_string("notify", ready_mode_name(READY_NOTIFY),
-		  "ready_mode_name notify");
+	is_string("delay", ready_mode_name(READY_DELAY), "ready_mode_name delay");
+	is_string("notify", ready_mode_name(READY_NOTIFY), "ready_mode_name notify");
 	is_string("exec", ready_mode_name(READY_EXEC), "ready_mode_name exec");
 	config_unref(c);
 }
@@ -308,12 +300,10 @@ static void test_comments(void)
 	is_int(128, c->sockets[0].backlog, "value after /* */");
 	is_string("echo '#x' // y /* z */", c->programs[0].command,
 		  "comment markers inside a string stay");
-	is_string("/srv//app", c->programs[0].directory,
-		  "unquoted // inside a word stays");
+	is_string("/srv//app", c->programs[0].directory, "unquoted // inside a word stays");
 	ok(c->programs[0].nsockets == 1, "list with comments inside");
-	ok(c->programs[0].nenv == 2 &&
-		   strcmp(c->programs[0].env[0], "A=#1") == 0 &&
-		   strcmp(c->programs[0].env[1], "B=//2") == 0,
+	ok(c->programs[0].nenv == 2 && strcmp(c->programs[0].env[0], "A=#1") == 0 &&
+	       strcmp(c->programs[0].env[1], "B=//2") == 0,
 	   "markers in quoted list items stay");
 	config_unref(c);
 }
@@ -347,46 +337,37 @@ static void test_comment_lines(void)
 
 static void test_syntax(void)
 {
-	refused(P "socket web {\n  listen = \":80\"\n",
-		"segue.conf:2: \"{\" is never closed\n", "unclosed section");
+	refused(P "socket web {\n  listen = \":80\"\n", "segue.conf:2: \"{\" is never closed\n",
+		"unclosed section");
 	refused(P "program b {\n command = x\n env = { \"A=1\"\n",
 		"segue.conf:4: \"{\" is never closed\n", "unclosed list");
-	refused(P "hook = \"abc\n\n", "segue.conf:2: string is never closed\n",
-		"unclosed string");
-	refused(P "# x\n/* never\nclosed\n",
-		"segue.conf:3: \"/*\" comment is never closed\n",
+	refused(P "hook = \"abc\n\n", "segue.conf:2: string is never closed\n", "unclosed string");
+	refused(P "# x\n/* never\nclosed\n", "segue.conf:3: \"/*\" comment is never closed\n",
 		"unclosed comment");
-	refused("\n" P "}\n", "segue.conf:3: unexpected closing brace\n",
-		"stray brace");
-	refused("# c\ncontrol = = \"x\"\n" P,
-		"segue.conf:2: unexpected token '='\n",
+	refused("\n" P "}\n", "segue.conf:3: unexpected closing brace\n", "stray brace");
+	refused("# c\ncontrol = = \"x\"\n" P, "segue.conf:2: unexpected token '='\n",
 		"libconfuse syntax error");
 	refused(P "socket web {\n backlog = lots\n}\n",
-		"segue.conf:3: socket \"web\": backlog: not an integer\n",
-		"not an integer");
+		"segue.conf:3: socket \"web\": backlog: not an integer\n", "not an integer");
 	refused(P "socket web {\n reuseport = maybe\n}\n",
 		"segue.conf:3: socket \"web\": reuseport: not a boolean "
 		"(true or false)\n",
 		"not a boolean");
 	refused(P "program b { command = x workers = 99999999999999999999 }\n",
-		"segue.conf:2: program \"b\": workers: number out of range\n",
-		"integer overflow");
+		"segue.conf:2: program \"b\": workers: number out of range\n", "integer overflow");
 	refused(P "control =\n\n\n", "segue.conf:2: unexpected end of file\n",
 		"end of file after =");
 	refused(P "socket web {\n listen = \":1\"\n backlog =\n}\n",
-		"segue.conf:5: socket \"web\": unexpected token '}'\n",
-		"missing value");
-	refused(P "fdstore = yes please\n",
-		"segue.conf:2: unknown key \"please\"\n", "two values");
-	refused(P "socket = \"x\"\n",
-		"segue.conf:2: missing title for section 'socket'\n",
+		"segue.conf:5: socket \"web\": unexpected token '}'\n", "missing value");
+	refused(P "fdstore = yes please\n", "segue.conf:2: unknown key \"please\"\n", "two values");
+	refused(P "socket = \"x\"\n", "segue.conf:2: missing title for section 'socket'\n",
 		"section used as a key");
 	refused(P "a b {\n c d { e f { g h { i j { k l { m n { o p { q r {\n",
 		"segue.conf:2: unknown section \"a\"\n"
 		"segue.conf:3: sections nested too deeply\n",
 		"deep nesting");
-	refused(P "include(\"other.conf\")\n",
-		"segue.conf:2: unknown key \"include\"\n", "functions");
+	refused(P "include(\"other.conf\")\n", "segue.conf:2: unknown key \"include\"\n",
+		"functions");
 }
 
 static void test_binary(void)
@@ -396,14 +377,11 @@ static void test_binary(void)
 	char *errs = NULL;
 	struct config *c;
 
-	if (f == NULL ||
-	    fwrite(text, 1, sizeof(text) - 1, f) != sizeof(text) - 1 ||
-	    fclose(f) != 0)
+	if (f == NULL || fwrite(text, 1, sizeof(text) - 1, f) != sizeof(text) - 1 || fclose(f) != 0)
 		abort();
 	c = load("nul.conf", NULL, &errs);
 	ok(c == NULL, "NUL byte: refused");
-	is_string("nul.conf:3: NUL byte: not a text file\n", errs,
-		  "NUL byte: message");
+	is_string("nul.conf:3: NUL byte: not a text file\n", errs, "NUL byte: message");
 	free(errs);
 	config_unref(c);
 }
@@ -413,23 +391,18 @@ static void test_unknown(void)
 	refused(P "contrl = \"/x\"\n", "segue.conf:2: unknown key \"contrl\"\n",
 		"unknown global key");
 	refused(P "socket web {\n  lisen = \"x\"\n  listen = \":1\"\n}\n",
-		"segue.conf:3: unknown key \"lisen\" in socket \"web\"\n",
-		"unknown socket key");
+		"segue.conf:3: unknown key \"lisen\" in socket \"web\"\n", "unknown socket key");
 	refused("program app {\n command = x\n workers = 2\n backlog = 5\n}\n",
 		"segue.conf:4: unknown key \"backlog\" in program \"app\"\n",
 		"socket key in a program");
-	refused(P "sockt web {\n listen = \":1\"\n}\n",
-		"segue.conf:2: unknown section \"sockt\"\n", "unknown section");
+	refused(P "sockt web {\n listen = \":1\"\n}\n", "segue.conf:2: unknown section \"sockt\"\n",
+		"unknown section");
 	refused("program app {\n command = x\n socket s { listen = \":1\" }\n}\n",
-		"segue.conf:3: unknown section \"socket\" in program \"app\"\n",
-		"nested section");
-	refused(P
-		"socket web {\n listen = \":1\"\n}\nsocket web {\n listen = \":2\"\n}\n",
-		"segue.conf:5: duplicate socket \"web\" (first on line 2)\n",
-		"duplicate socket");
+		"segue.conf:3: unknown section \"socket\" in program \"app\"\n", "nested section");
+	refused(P "socket web {\n listen = \":1\"\n}\nsocket web {\n listen = \":2\"\n}\n",
+		"segue.conf:5: duplicate socket \"web\" (first on line 2)\n", "duplicate socket");
 	refused(P "program app {\n command = y\n}\n",
-		"segue.conf:2: duplicate program \"app\" (first on line 1)\n",
-		"duplicate program");
+		"segue.conf:2: duplicate program \"app\" (first on line 1)\n", "duplicate program");
 	refused(P "a = 1\nsocket web { b = { 1, 2 } listen = \":1\" c = x }\n"
 		  "zz y { d = 1 }\ncontrol = \"/ok\"\n",
 		"segue.conf:2: unknown key \"a\"\n"
@@ -450,10 +423,8 @@ static void test_addresses(void)
 		"\"example.com:80\": host is not a numeric IPv4 address\n",
 		"host name");
 	refused(P "socket web {\n backlog = 5\n}\n",
-		"segue.conf:2: socket \"web\": listen is required\n",
-		"missing listen");
-	refused(P
-		"socket a { listen = \":8080\" }\nsocket b {\n listen = \"*:8080\"\n}\n",
+		"segue.conf:2: socket \"web\": listen is required\n", "missing listen");
+	refused(P "socket a { listen = \":8080\" }\nsocket b {\n listen = \"*:8080\"\n}\n",
 		"segue.conf:4: socket \"b\": listen \"*:8080\" is already used by "
 		"socket \"a\"\n",
 		"two sockets on one address");
@@ -473,8 +444,7 @@ static void test_addresses(void)
 		"segue.conf:2: control-mode: bad mode \"rw\" (octal, up to 7777)\n",
 		"bad control-mode");
 	refused(P "socket web {\n listen = \":1\"\n backlog = 0\n}\n",
-		"segue.conf:4: socket \"web\": backlog: must be at least 1\n",
-		"backlog 0");
+		"segue.conf:4: socket \"web\": backlog: must be at least 1\n", "backlog 0");
 	refused("socket \"a:b\" {\n listen = \":1\"\n}\n" P,
 		"segue.conf:1: socket \"a:b\": name may hold only letters, digits, "
 		"\"_\", \".\" and \"-\"\n",
@@ -491,13 +461,10 @@ static void test_statsd(void)
 		"segue.conf:2: statsd: bad address \"unix:/x\": must be HOST:PORT\n",
 		"statsd unix");
 	refused(P "statsd = \":8125\"\n",
-		"segue.conf:2: statsd: bad address \":8125\": must be HOST:PORT\n",
-		"statsd any");
+		"segue.conf:2: statsd: bad address \":8125\": must be HOST:PORT\n", "statsd any");
 	refused(P "statsd = \"127.0.0.1:0\"\n",
-		"segue.conf:2: statsd: bad address \"127.0.0.1:0\": port 0\n",
-		"statsd port 0");
-	config_unref(accepted(P "statsd = \"localhost:8125\"\n",
-			      "statsd localhost"));
+		"segue.conf:2: statsd: bad address \"127.0.0.1:0\": port 0\n", "statsd port 0");
+	config_unref(accepted(P "statsd = \"localhost:8125\"\n", "statsd localhost"));
 	config_unref(accepted(P "statsd = \"[::1]:8125\"\n", "statsd v6"));
 }
 
@@ -507,8 +474,7 @@ static void test_program_values(void)
 		"segue.conf:3: program \"app\": ready-delay: bad duration \"5x\"\n",
 		"bad duration");
 	refused("program app {\n command = x\n drain-signal = \"TREM\"\n}\n",
-		"segue.conf:3: program \"app\": drain-signal: bad signal \"TREM\"\n",
-		"bad signal");
+		"segue.conf:3: program \"app\": drain-signal: bad signal \"TREM\"\n", "bad signal");
 	refused("program app {\n command = x\n reload = \"slow\"\n}\n",
 		"segue.conf:3: program \"app\": reload: bad value \"slow\" "
 		"(all-at-once or rolling)\n",
@@ -518,26 +484,21 @@ static void test_program_values(void)
 		"(inherit or capture)\n",
 		"bad stdout");
 	refused(P "log-format = \"xml\"\n",
-		"segue.conf:2: log-format: bad value \"xml\" (logfmt or json)\n",
-		"bad log-format");
+		"segue.conf:2: log-format: bad value \"xml\" (logfmt or json)\n", "bad log-format");
 	refused("program app {\n command = x\n workers = 0\n}\n",
-		"segue.conf:3: program \"app\": workers: must be at least 1\n",
-		"workers 0");
+		"segue.conf:3: program \"app\": workers: must be at least 1\n", "workers 0");
 	refused("program app {\n command = x\n workers = 100000\n}\n",
 		"segue.conf:3: program \"app\": workers: must be at most 10000\n",
 		"too many workers");
 	refused("program app {\n command = x\n max-surge = 0\n}\n",
-		"segue.conf:3: program \"app\": max-surge: must be at least 1\n",
-		"max-surge 0");
+		"segue.conf:3: program \"app\": max-surge: must be at least 1\n", "max-surge 0");
 	refused("program app {\n command = x\n ready-timeout = 0\n}\n",
 		"segue.conf:3: program \"app\": ready-timeout: must be more than 0\n",
 		"ready-timeout 0");
 	refused("program app {\n workers = 2\n}\n",
-		"segue.conf:1: program \"app\": command is required\n",
-		"missing command");
+		"segue.conf:1: program \"app\": command is required\n", "missing command");
 	refused("program app {\n workers = 2\n command = \"  \"\n}\n",
-		"segue.conf:3: program \"app\": command is required\n",
-		"blank command");
+		"segue.conf:3: program \"app\": command is required\n", "blank command");
 	refused("program app {\n command = x\n ready = exec\n}\n",
 		"segue.conf:3: program \"app\": ready = \"exec\" needs a "
 		"ready-command\n",
@@ -575,8 +536,7 @@ static void test_restart_floor(void)
 		     " restart-max-delay = 10ms\n}\n",
 		     "restart-delay at the floor");
 	if (c != NULL)
-		is_double(0.01, c->programs[0].restart_delay,
-			  "restart-delay 10ms kept");
+		is_double(0.01, c->programs[0].restart_delay, "restart-delay 10ms kept");
 	config_unref(c);
 }
 
@@ -600,14 +560,14 @@ static void test_path_limits(void)
 	char *fits = long_path(107), *over = long_path(108), *text, *want;
 	struct config *c;
 
-	if (asprintf(&text, "control = \"%s\"\nsocket s { listen = \"unix:%s\" }\n"
-			    P, fits, fits) < 0)
+	if (asprintf(&text, "control = \"%s\"\nsocket s { listen = \"unix:%s\" }\n" P, fits, fits) <
+	    0)
 		abort();
 	c = accepted(text, "control and unix: paths of 107 bytes");
 	config_unref(c);
 	free(text);
-	if (asprintf(&text, "\ncontrol = \"%s\"\nsocket s {\n listen = \"unix:%s\"\n}\n" P,
-		     over, over) < 0 ||
+	if (asprintf(&text, "\ncontrol = \"%s\"\nsocket s {\n listen = \"unix:%s\"\n}\n" P, over,
+		     over) < 0 ||
 	    asprintf(&want,
 		     "segue.conf:2: control: bad path \"%s\": unix socket path "
 		     "too long (at most 107 bytes)\n"
@@ -641,8 +601,7 @@ static void test_nodelay(void)
 		       "socket s { listen = \"systemd:web\" nodelay = true }\n",
 		     "nodelay on unix and systemd sockets");
 	if (c != NULL)
-		ok(config_socket(c, "u")->nodelay &&
-			   config_socket(c, "s")->nodelay,
+		ok(config_socket(c, "u")->nodelay && config_socket(c, "s")->nodelay,
 		   "nodelay kept on unix and systemd sockets");
 	config_unref(c);
 	refused(P "socket web {\n listen = \":1\"\n nodelay = \"fast\"\n}\n",
@@ -664,10 +623,8 @@ static void test_kill_mode(void)
 		     "program d {\n command = x\n}\n",
 		     "kill-mode values");
 	if (c != NULL) {
-		is_int(KILL_GROUP, config_program(c, "a")->kill_mode,
-		       "kill-mode group");
-		is_int(KILL_PROCESS, config_program(c, "b")->kill_mode,
-		       "kill-mode process");
+		is_int(KILL_GROUP, config_program(c, "a")->kill_mode, "kill-mode group");
+		is_int(KILL_PROCESS, config_program(c, "b")->kill_mode, "kill-mode process");
 		is_int(KILL_PROCESS, config_program(c, "c")->kill_mode,
 		       "kill-mode process unquoted");
 		is_int(KILL_GROUP, config_program(c, "d")->kill_mode,
@@ -696,17 +653,15 @@ static void test_program_refs(void)
 {
 	refused("socket web { listen = \":1\" }\n\n\n\n\n\n\n\n\n\n"
 		"program app {\n sockets = { \"wbe\" }\n command = x\n}\n",
-		"segue.conf:12: program \"app\": unknown socket \"wbe\"\n",
-		"unknown socket");
+		"segue.conf:12: program \"app\": unknown socket \"wbe\"\n", "unknown socket");
 	refused("program app {\n command = x\n user = \"no-such-user-xyz\"\n"
 		" group = \"no-such-group-xyz\"\n}\n",
 		"segue.conf:3: program \"app\": user: unknown user \"no-such-user-xyz\"\n"
 		"segue.conf:4: program \"app\": group: unknown group "
 		"\"no-such-group-xyz\"\n",
 		"unknown user and group");
-	refused(P
-		"socket s {\n listen = \"unix:/tmp/s\"\n owner = \"nouser-q\"\n"
-		" group = \"nogroup-q\"\n}\n",
+	refused(P "socket s {\n listen = \"unix:/tmp/s\"\n owner = \"nouser-q\"\n"
+		  " group = \"nogroup-q\"\n}\n",
 		"segue.conf:4: socket \"s\": owner: unknown user \"nouser-q\"\n"
 		"segue.conf:5: socket \"s\": group: unknown group \"nogroup-q\"\n",
 		"unknown socket owner and group");
@@ -728,8 +683,7 @@ static void test_program_refs(void)
 		"segue.conf:1: program \"\": name may hold only letters, digits, "
 		"\"_\", \".\" and \"-\"\n",
 		"empty program name");
-	refused("control = \"/x\"\n", "segue.conf:1: no program defined\n",
-		"no program");
+	refused("control = \"/x\"\n", "segue.conf:1: no program defined\n", "no program");
 	refused("", "segue.conf:1: no program defined\n", "empty file");
 }
 
@@ -752,10 +706,9 @@ static void test_many_problems(void)
 		struct config *c = load("no-such-dir/segue.conf", NULL, &errs);
 
 		ok(c == NULL, "missing file: refused");
-		is_string(
-			"no-such-dir/segue.conf: cannot open: No such file or "
-			"directory\n",
-			errs, "missing file: message");
+		is_string("no-such-dir/segue.conf: cannot open: No such file or "
+			  "directory\n",
+			  errs, "missing file: message");
 		free(errs);
 	}
 }
@@ -773,9 +726,8 @@ static void test_limits(void)
 		p += sprintf(p, "x%d = 1\n", i);
 	c = load_text(text, NULL, &errs);
 	ok(c == NULL, "150 problems: refused");
-	ok(errs != NULL &&
-		   strstr(errs, "segue.conf:101: unknown key \"x99\"\n"
-				"segue.conf: 50 more problems not shown\n"),
+	ok(errs != NULL && strstr(errs, "segue.conf:101: unknown key \"x99\"\n"
+					"segue.conf: 50 more problems not shown\n"),
 	   "150 problems: the first 100 are shown");
 	free(errs);
 	free(text);
@@ -793,47 +745,45 @@ static void test_limits(void)
 
 static void test_lists(void)
 {
-	struct config *c = accepted(
-		"socket a { listen = \":1\" }\nsocket b { listen = \":2\" }\n"
-		"program app {\n command = x\n sockets = \"a\"\n sockets += { \"b\" }\n"
-		" env = { }\n fd-protocol = \"einhorn\"\n}\n",
-		"lists: single value and +=");
+	struct config *c =
+	    accepted("socket a { listen = \":1\" }\nsocket b { listen = \":2\" }\n"
+		     "program app {\n command = x\n sockets = \"a\"\n sockets += { \"b\" }\n"
+		     " env = { }\n fd-protocol = \"einhorn\"\n}\n",
+		     "lists: single value and +=");
 
 	if (c == NULL)
 		return;
-	ok(c->programs[0].nsockets == 2 &&
-		   c->programs[0].socket_index[0] == 0 &&
-		   c->programs[0].socket_index[1] == 1,
+	ok(c->programs[0].nsockets == 2 && c->programs[0].socket_index[0] == 0 &&
+	       c->programs[0].socket_index[1] == 1,
 	   "sockets = \"a\" then += { \"b\" }");
-	is_int(FD_PROTO_EINHORN, c->programs[0].fd_protocols,
-	       "single protocol");
+	is_int(FD_PROTO_EINHORN, c->programs[0].fd_protocols, "single protocol");
 	config_unref(c);
 }
 
 static void test_defs_values(void)
 {
 	struct config_defaults d = {
-		.directory = "/d",
-		.workers = 3,
-		.ready = "notify",
-		.ready_delay = "5s",
-		.ready_timeout = "10s",
-		.drain_signal = "INT",
-		.drain_timeout = "7s",
-		.fd_protocol = "einhorn,server-starter",
-		.control = "/c.sock",
-		.pidfile = "/p.pid",
-		.log_format = "json",
+	    .directory = "/d",
+	    .workers = 3,
+	    .ready = "notify",
+	    .ready_delay = "5s",
+	    .ready_timeout = "10s",
+	    .drain_signal = "INT",
+	    .drain_timeout = "7s",
+	    .fd_protocol = "einhorn,server-starter",
+	    .control = "/c.sock",
+	    .pidfile = "/p.pid",
+	    .log_format = "json",
 	};
 	char *errs = NULL;
-	struct config *c = load_text(
-		"control = \"/file.sock\"\npidfile = \"/file.pid\"\n"
-		"log-format = logfmt\n"
-		"program a { command = x }\n"
-		"program b {\n command = y\n directory = \"/b\"\n workers = 2\n"
-		" ready = delay\n ready-delay = 1s\n ready-timeout = 2s\n"
-		" drain-signal = HUP\n drain-timeout = 3s\n fd-protocol = { }\n}\n",
-		&d, &errs);
+	struct config *c =
+	    load_text("control = \"/file.sock\"\npidfile = \"/file.pid\"\n"
+		      "log-format = logfmt\n"
+		      "program a { command = x }\n"
+		      "program b {\n command = y\n directory = \"/b\"\n workers = 2\n"
+		      " ready = delay\n ready-delay = 1s\n ready-timeout = 2s\n"
+		      " drain-signal = HUP\n drain-timeout = 3s\n fd-protocol = { }\n}\n",
+		      &d, &errs);
 	const struct program_conf *a, *b;
 
 	if (!ok(c != NULL, "defaults: loads"))
@@ -843,19 +793,16 @@ static void test_defs_values(void)
 		return;
 	is_string("/c.sock", c->control, "--control wins over the file");
 	is_string("/p.pid", c->pidfile, "--pidfile wins over the file");
-	is_int(LOG_FORMAT_JSON, c->log_format,
-	       "--log-format wins over the file");
+	is_int(LOG_FORMAT_JSON, c->log_format, "--log-format wins over the file");
 	a = config_program(c, "a");
 	b = config_program(c, "b");
-	ok(a && !strcmp(a->directory, "/d") && a->workers == 3 &&
-		   a->ready == READY_NOTIFY && a->ready_delay == 5 &&
-		   a->ready_timeout == 10 && a->drain_signal == SIGINT &&
-		   a->drain_timeout == 7 && a->fd_protocols == 3,
+	ok(a && !strcmp(a->directory, "/d") && a->workers == 3 && a->ready == READY_NOTIFY &&
+	       a->ready_delay == 5 && a->ready_timeout == 10 && a->drain_signal == SIGINT &&
+	       a->drain_timeout == 7 && a->fd_protocols == 3,
 	   "command-line values are the defaults of unset keys");
-	ok(b && !strcmp(b->directory, "/b") && b->workers == 2 &&
-		   b->ready == READY_DELAY && b->ready_delay == 1 &&
-		   b->ready_timeout == 2 && b->drain_signal == SIGHUP &&
-		   b->drain_timeout == 3 && b->fd_protocols == 0,
+	ok(b && !strcmp(b->directory, "/b") && b->workers == 2 && b->ready == READY_DELAY &&
+	       b->ready_delay == 1 && b->ready_timeout == 2 && b->drain_signal == SIGHUP &&
+	       b->drain_timeout == 3 && b->fd_protocols == 0,
 	   "keys set in the file win over the command line");
 	config_unref(c);
 }
@@ -867,36 +814,36 @@ static void test_defs_errors(void)
 		struct config_defaults d;
 		const char *want;
 	} cases[] = {
-		{ "bad .ready_delay = \"x\"",
-		  { .ready_delay = "x" },
-		  "command line: --ready-delay: bad duration \"x\"\n" },
-		{ "bad .ready_timeout = \"0\"",
-		  { .ready_timeout = "0" },
-		  "command line: --ready-timeout: must be more than 0\n" },
-		{ "bad .drain_timeout = \"-1s\"",
-		  { .drain_timeout = "-1s" },
-		  "command line: --drain-timeout: bad duration \"-1s\"\n" },
-		{ "bad .drain_signal = \"NOPE\"",
-		  { .drain_signal = "NOPE" },
-		  "command line: --drain-signal: bad signal \"NOPE\"\n" },
-		{ "bad .ready = \"fast\"",
-		  { .ready = "fast" },
-		  "command line: --ready: bad value \"fast\" "
-		  "(notify, delay or exec)\n" },
-		{ "bad .fd_protocol = \"einhorn,zmq\"",
-		  { .fd_protocol = "einhorn,zmq" },
-		  "command line: --fd-protocol: bad value \"zmq\" "
-		  "(einhorn or server-starter)\n" },
-		{ "bad .log_format = \"xml\"",
-		  { .log_format = "xml" },
-		  "command line: --log-format: bad value \"xml\" (logfmt or json)\n" },
-		{ "bad .workers = -2",
-		  { .workers = -2 },
-		  "command line: --workers: must be between 1 and 10000\n" },
-		{ "bad .ready = \"x\", .ready_delay = \"y\"",
-		  { .ready = "x", .ready_delay = "y" },
-		  "command line: --ready: bad value \"x\" (notify, delay or exec)\n"
-		  "command line: --ready-delay: bad duration \"y\"\n" },
+	    {"bad .ready_delay = \"x\"",
+	     {.ready_delay = "x"},
+	     "command line: --ready-delay: bad duration \"x\"\n"},
+	    {"bad .ready_timeout = \"0\"",
+	     {.ready_timeout = "0"},
+	     "command line: --ready-timeout: must be more than 0\n"},
+	    {"bad .drain_timeout = \"-1s\"",
+	     {.drain_timeout = "-1s"},
+	     "command line: --drain-timeout: bad duration \"-1s\"\n"},
+	    {"bad .drain_signal = \"NOPE\"",
+	     {.drain_signal = "NOPE"},
+	     "command line: --drain-signal: bad signal \"NOPE\"\n"},
+	    {"bad .ready = \"fast\"",
+	     {.ready = "fast"},
+	     "command line: --ready: bad value \"fast\" "
+	     "(notify, delay or exec)\n"},
+	    {"bad .fd_protocol = \"einhorn,zmq\"",
+	     {.fd_protocol = "einhorn,zmq"},
+	     "command line: --fd-protocol: bad value \"zmq\" "
+	     "(einhorn or server-starter)\n"},
+	    {"bad .log_format = \"xml\"",
+	     {.log_format = "xml"},
+	     "command line: --log-format: bad value \"xml\" (logfmt or json)\n"},
+	    {"bad .workers = -2",
+	     {.workers = -2},
+	     "command line: --workers: must be between 1 and 10000\n"},
+	    {"bad .ready = \"x\", .ready_delay = \"y\"",
+	     {.ready = "x", .ready_delay = "y"},
+	     "command line: --ready: bad value \"x\" (notify, delay or exec)\n"
+	     "command line: --ready-delay: bad duration \"y\"\n"},
 	};
 	size_t i;
 
@@ -904,8 +851,7 @@ static void test_defs_errors(void)
 		refused_with(P, &cases[i].d, cases[i].want, cases[i].what);
 }
 
-static struct config *quick(char *const listen[], size_t nlisten,
-			    char *const argv[], size_t argc,
+static struct config *quick(char *const listen[], size_t nlisten, char *const argv[], size_t argc,
 			    const struct config_defaults *d, char **errs)
 {
 	size_t len = 0;
@@ -924,8 +870,7 @@ static char *run_shell(const char *command)
 	char buf[256];
 	FILE *p, *o = open_memstream(&out, &len);
 
-	if (asprintf(&cmd, "exec %s", command) < 0 ||
-	    (p = popen(cmd, "r")) == NULL)
+	if (asprintf(&cmd, "exec %s", command) < 0 || (p = popen(cmd, "r")) == NULL)
 		abort();
 	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
 		fwrite(buf, 1, n, o);
@@ -935,10 +880,9 @@ static char *run_shell(const char *command)
 	return out;
 }
 
-static void round_trip(char *const argv[], size_t argc, const char *want,
-		       const char *what)
+static void round_trip(char *const argv[], size_t argc, const char *want, const char *what)
 {
-	char *listen[] = { "127.0.0.1:0" }, *errs = NULL, *out;
+	char *listen[] = {"127.0.0.1:0"}, *errs = NULL, *out;
 	struct config *c = quick(listen, 1, argv, argc, NULL, &errs);
 
 	is_string("", errs, "%s: no message", what);
@@ -954,28 +898,28 @@ static void round_trip(char *const argv[], size_t argc, const char *want,
 
 static void test_quick_quoting(void)
 {
-	char *sh[] = { "sh", "-c", "echo 'a b'" };
-	char *pf[] = { "printf",
-		       "[%s]",
-		       "a b",
-		       "it's",
-		       "",
-		       "$HOME",
-		       "*",
-		       "\\n",
-		       "\"q\"",
-		       "a\nb",
-		       "~",
-		       "#x",
-		       "{fd:web}",
-		       ";",
-		       "&&",
-		       "x=1",
-		       "'",
-		       "''",
-		       "plain-word_1.2,3:4@5%6+7/8" };
-	char *listen[] = { "127.0.0.1:0" }, *errs = NULL;
-	char *simple[] = { "/usr/bin/app", "--port", "8080" };
+	char *sh[] = {"sh", "-c", "echo 'a b'"};
+	char *pf[] = {"printf",
+		      "[%s]",
+		      "a b",
+		      "it's",
+		      "",
+		      "$HOME",
+		      "*",
+		      "\\n",
+		      "\"q\"",
+		      "a\nb",
+		      "~",
+		      "#x",
+		      "{fd:web}",
+		      ";",
+		      "&&",
+		      "x=1",
+		      "'",
+		      "''",
+		      "plain-word_1.2,3:4@5%6+7/8"};
+	char *listen[] = {"127.0.0.1:0"}, *errs = NULL;
+	char *simple[] = {"/usr/bin/app", "--port", "8080"};
 	struct config *c;
 
 	round_trip(sh, 3, "a b\n", "sh -c \"echo 'a b'\"");
@@ -992,9 +936,8 @@ static void test_quick_quoting(void)
 
 static void test_quick_sockets(void)
 {
-	char *listen[] = { "127.0.0.1:0", "admin=unix:/tmp/x.sock", ":8080",
-			   "unix:/tmp/a=b.sock" };
-	char *argv[] = { "app" };
+	char *listen[] = {"127.0.0.1:0", "admin=unix:/tmp/x.sock", ":8080", "unix:/tmp/a=b.sock"};
+	char *argv[] = {"app"};
 	char *errs = NULL;
 	struct config *c = quick(listen, 4, argv, 1, NULL, &errs);
 	const struct program_conf *p;
@@ -1005,21 +948,16 @@ static void test_quick_sockets(void)
 		return;
 	ok(c->file == NULL, "quick: no file");
 	is_int(4, c->nsockets, "quick: four sockets");
-	is_string("listen0", c->sockets[0].name,
-		  "quick: first unnamed is listen0");
+	is_string("listen0", c->sockets[0].name, "quick: first unnamed is listen0");
 	is_string("admin", c->sockets[1].name, "quick: NAME=ADDR");
-	is_string("unix:/tmp/x.sock", c->sockets[1].listen,
-		  "quick: named listen");
-	is_string("listen1", c->sockets[2].name,
-		  "quick: second unnamed is listen1");
-	is_string("listen2", c->sockets[3].name,
-		  "quick: a path with = is no name");
-	is_string("unix:/tmp/a=b.sock", c->sockets[3].listen,
-		  "quick: path with =");
+	is_string("unix:/tmp/x.sock", c->sockets[1].listen, "quick: named listen");
+	is_string("listen1", c->sockets[2].name, "quick: second unnamed is listen1");
+	is_string("listen2", c->sockets[3].name, "quick: a path with = is no name");
+	is_string("unix:/tmp/a=b.sock", c->sockets[3].listen, "quick: path with =");
 	p = config_program(c, "app");
 	ok(p && p->nsockets == 4 && !strcmp(p->sockets[0], "listen0") &&
-		   !strcmp(p->sockets[1], "admin") && p->socket_index[2] == 2 &&
-		   p->socket_index[3] == 3,
+	       !strcmp(p->sockets[1], "admin") && p->socket_index[2] == 2 &&
+	       p->socket_index[3] == 3,
 	   "quick: program app holds every socket in order");
 	ok(p && !strcmp(p->command, "app"), "quick: command");
 	if (p)
@@ -1031,22 +969,21 @@ static void test_quick_sockets(void)
 static void test_quick_defaults(void)
 {
 	struct config_defaults d = {
-		.directory = "/srv",
-		.workers = 2,
-		.ready = "exec",
-		.drain_signal = "USR2",
-		.fd_protocol = "server-starter",
-		.control = "/c.sock",
-		.pidfile = "/p",
-		.log_format = "json",
+	    .directory = "/srv",
+	    .workers = 2,
+	    .ready = "exec",
+	    .drain_signal = "USR2",
+	    .fd_protocol = "server-starter",
+	    .control = "/c.sock",
+	    .pidfile = "/p",
+	    .log_format = "json",
 	};
-	char *listen[] = { ":1" }, *argv[] = { "app" }, *errs = NULL;
+	char *listen[] = {":1"}, *argv[] = {"app"}, *errs = NULL;
 	struct config *c = quick(listen, 1, argv, 1, &d, &errs);
 
 	is_string("command line: program \"app\": ready = \"exec\" needs a "
 		  "ready-command\n",
-		  errs,
-		  "quick: --ready exec cannot work without a ready-command");
+		  errs, "quick: --ready exec cannot work without a ready-command");
 	ok(c == NULL, "quick: refused");
 	free(errs);
 	d.ready = "notify";
@@ -1055,21 +992,18 @@ static void test_quick_defaults(void)
 	free(errs);
 	if (!ok(c != NULL, "quick with options: config"))
 		return;
-	ok(!strcmp(c->programs[0].directory, "/srv") &&
-		   c->programs[0].workers == 2 &&
-		   c->programs[0].ready == READY_NOTIFY &&
-		   c->programs[0].drain_signal == SIGUSR2 &&
-		   c->programs[0].fd_protocols == FD_PROTO_SERVER_STARTER,
+	ok(!strcmp(c->programs[0].directory, "/srv") && c->programs[0].workers == 2 &&
+	       c->programs[0].ready == READY_NOTIFY && c->programs[0].drain_signal == SIGUSR2 &&
+	       c->programs[0].fd_protocols == FD_PROTO_SERVER_STARTER,
 	   "quick: program keys from the command line");
 	ok(!strcmp(c->control, "/c.sock") && !strcmp(c->pidfile, "/p") &&
-		   c->log_format == LOG_FORMAT_JSON,
+	       c->log_format == LOG_FORMAT_JSON,
 	   "quick: global keys from the command line");
 	config_unref(c);
 }
 
-static void quick_refused(char *const listen[], size_t nlisten,
-			  char *const argv[], size_t argc, const char *want,
-			  const char *what)
+static void quick_refused(char *const listen[], size_t nlisten, char *const argv[], size_t argc,
+			  const char *want, const char *what)
 {
 	char *errs = NULL;
 	struct config *c = quick(listen, nlisten, argv, argc, NULL, &errs);
@@ -1082,44 +1016,37 @@ static void quick_refused(char *const listen[], size_t nlisten,
 
 static void test_quick_errors(void)
 {
-	char *argv[] = { "app" }, *empty[] = { "" };
-	char *one[] = { ":8080" }, *bad[] = { "nope" };
-	char *twice[] = { "a=:1", "a=:2" }, *same[] = { ":1", "*:1" };
-	char *clash[] = { "listen0=:1", ":2" };
-	struct config_defaults d = { .ready_delay = "later" };
+	char *argv[] = {"app"}, *empty[] = {""};
+	char *one[] = {":8080"}, *bad[] = {"nope"};
+	char *twice[] = {"a=:1", "a=:2"}, *same[] = {":1", "*:1"};
+	char *clash[] = {"listen0=:1", ":2"};
+	struct config_defaults d = {.ready_delay = "later"};
 	char *errs = NULL;
 
-	quick_refused(NULL, 0, argv, 1,
-		      "command line: quick mode needs at least one --listen\n",
+	quick_refused(NULL, 0, argv, 1, "command line: quick mode needs at least one --listen\n",
 		      "quick: no --listen");
-	quick_refused(one, 1, NULL, 0,
-		      "command line: no command given (put it after --)\n",
+	quick_refused(one, 1, NULL, 0, "command line: no command given (put it after --)\n",
 		      "quick: no command");
 	quick_refused(NULL, 0, NULL, 0,
 		      "command line: quick mode needs at least one --listen\n"
 		      "command line: no command given (put it after --)\n",
 		      "quick: neither");
-	quick_refused(one, 1, empty, 1,
-		      "command line: the command name is empty\n",
+	quick_refused(one, 1, empty, 1, "command line: the command name is empty\n",
 		      "quick: empty command name");
 	quick_refused(bad, 1, argv, 1,
 		      "command line: socket \"listen0\": listen: bad address "
 		      "\"nope\": missing port (HOST:PORT)\n",
 		      "quick: bad address");
-	quick_refused(twice, 2, argv, 1,
-		      "command line: --listen: socket name \"a\" given twice\n",
+	quick_refused(twice, 2, argv, 1, "command line: --listen: socket name \"a\" given twice\n",
 		      "quick: one name twice");
-	quick_refused(
-		clash, 2, argv, 1,
-		"command line: --listen: socket name \"listen0\" given twice\n",
-		"quick: a given name clashes with a numbered one");
-	quick_refused(
-		same, 2, argv, 1,
-		"command line: socket \"listen1\": listen \"*:1\" is already "
-		"used by socket \"listen0\"\n",
-		"quick: one address twice");
-	ok(quick(one, 1, argv, 1, &d, &errs) == NULL,
-	   "quick: bad option refused");
+	quick_refused(clash, 2, argv, 1,
+		      "command line: --listen: socket name \"listen0\" given twice\n",
+		      "quick: a given name clashes with a numbered one");
+	quick_refused(same, 2, argv, 1,
+		      "command line: socket \"listen1\": listen \"*:1\" is already "
+		      "used by socket \"listen0\"\n",
+		      "quick: one address twice");
+	ok(quick(one, 1, argv, 1, &d, &errs) == NULL, "quick: bad option refused");
 	is_string("command line: --ready-delay: bad duration \"later\"\n", errs,
 		  "quick: bad option message");
 	free(errs);
@@ -1129,8 +1056,8 @@ static void test_quick_errors(void)
 static void test_quick_paths(void)
 {
 	char *over = long_path(108), *want, *errs = NULL, *listen[1];
-	char *argv[] = { "app" }, *one[] = { ":1" };
-	struct config_defaults d = { .control = over };
+	char *argv[] = {"app"}, *one[] = {":1"};
+	struct config_defaults d = {.control = over};
 
 	if (asprintf(&want,
 		     "command line: --control: bad path \"%s\": unix socket "
@@ -1138,8 +1065,7 @@ static void test_quick_paths(void)
 		     over) < 0)
 		abort();
 	refused_with(P, &d, want, "--control of 108 bytes with a file");
-	ok(quick(one, 1, argv, 1, &d, &errs) == NULL,
-	   "quick: --control of 108 bytes refused");
+	ok(quick(one, 1, argv, 1, &d, &errs) == NULL, "quick: --control of 108 bytes refused");
 	is_string(want, errs, "quick: --control of 108 bytes: message");
 	free(errs);
 	free(want);
@@ -1179,7 +1105,7 @@ static void test_layout_comments(void)
 	ok(scan("d = /srv//app\ne = 'it\\'s' // c\n", 0, &lay) == 0 && lay.nitems == 2,
 	   "layout: // inside a word is no comment");
 	ok(lay.nitems == 2 && lay.items[0].len == 9 &&
-		   !memcmp(lay.text + lay.items[0].begin, "/srv//app", 9),
+	       !memcmp(lay.text + lay.items[0].begin, "/srv//app", 9),
 	   "layout: the word keeps its //");
 	layout_free(&lay);
 	ok(scan("a = 1\n\n  # only a comment\n\n", 0, &lay) == 0 && lay.last_line == 1,
@@ -1201,7 +1127,8 @@ static void test_layout_nodes(void)
 	ok(web == 0 && lay.nodes[0].kind == LAYOUT_SECTION && lay.nodes[0].line == 1,
 	   "layout: socket web is node 0, line 1");
 	n = layout_key(&lay, web, "listen");
-	ok(n != NULL && n->line == 2 && n->parent == web && n->nitems == 1, "layout: listen in web");
+	ok(n != NULL && n->line == 2 && n->parent == web && n->nitems == 1,
+	   "layout: listen in web");
 	ok(layout_key(&lay, -1, "listen") == NULL, "layout: listen is not a global key");
 	n = &lay.nodes[2];
 	ok(n->kind == LAYOUT_SECTION && !strcmp(n->title, "app") && n->after == lay.nnodes,
@@ -1217,7 +1144,7 @@ static void test_layout_nodes(void)
 	ok(layout_section(&lay, 2, "nested", "x") == 5 && lay.nodes[6].parent == 5,
 	   "layout: a nested section and its key");
 	ok(lay.nodes[7].kind == LAYOUT_CALL && lay.nodes[7].line == 9 &&
-		   lay.text[lay.nodes[7].end - 1] == ')',
+	       lay.text[lay.nodes[7].end - 1] == ')',
 	   "layout: a function call spans to its \")\"");
 	layout_free(&lay);
 }
@@ -1282,12 +1209,13 @@ static void test_layout_errors(void)
 	   "layout: eight levels are fine");
 	layout_free(&lay);
 	ok(scan("f(x)", 0, &lay) == 0 && lay.nnodes == 1 && lay.nodes[0].kind == LAYOUT_CALL &&
-		   lay.nodes[0].end == 4,
+	       lay.nodes[0].end == 4,
 	   "layout: a call as the first node");
 	layout_free(&lay);
 	ok(scan("", 0, &lay) == 0 && lay.nnodes == 0 && lay.text[0] == '\0', "layout: empty text");
 	layout_free(&lay);
-	ok(scan("}}} = , ( ) +x \"a\" 'b'", 0, &lay) == 0, "layout: stray tokens are libconfuse's to refuse");
+	ok(scan("}}} = , ( ) +x \"a\" 'b'", 0, &lay) == 0,
+	   "layout: stray tokens are libconfuse's to refuse");
 	layout_free(&lay);
 }
 
@@ -1304,10 +1232,8 @@ static void test_example(void)
 	free(errs);
 	if (c == NULL)
 		return;
-	ok(c->nprograms >= 1 && c->nsockets >= 1,
-	   "etc/segue.conf: a socket and a program");
-	ok(config_socket(c, "web") &&
-		   !strcmp(config_socket(c, "web")->listen, "127.0.0.1:8080"),
+	ok(c->nprograms >= 1 && c->nsockets >= 1, "etc/segue.conf: a socket and a program");
+	ok(config_socket(c, "web") && !strcmp(config_socket(c, "web")->listen, "127.0.0.1:8080"),
 	   "etc/segue.conf: web listens on 127.0.0.1:8080");
 	config_unref(c);
 }

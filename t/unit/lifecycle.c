@@ -69,8 +69,8 @@ static void every_pair(void)
 	for (int s = 0; s < WORKER_NSTATES; s++) {
 		for (int e = 0; e < WEV_NEVENTS; e++) {
 			struct worker_transition got = worker_step(s, e), want = oracle(s, e);
-			ok(got.next == want.next && got.action == want.action,
-			   "%s + %s -> %s, %s", worker_state_detail(s), worker_event_name(e),
+			ok(got.next == want.next && got.action == want.action, "%s + %s -> %s, %s",
+			   worker_state_detail(s), worker_event_name(e),
 			   worker_state_detail(got.next), worker_action_name(got.action));
 			ok(frees(got.action) == (got.next == WORKER_GONE && s != WORKER_GONE),
 			   "%s + %s: freed exactly when it becomes gone", worker_state_detail(s),
@@ -91,11 +91,12 @@ static void random_lives(void)
 		for (int step = 0; step < 12; step++) {
 			enum worker_event e = (enum worker_event)(rand() % WEV_NEVENTS);
 			struct worker_transition t = worker_step(s, e);
-			bool wrong = (s == WORKER_GONE && t.next != WORKER_GONE) ||
-				     (stopped && (t.next == WORKER_STARTING || t.next == WORKER_READY)) ||
-				     (t.next == WORKER_READY && s != WORKER_READY &&
-				      !(s == WORKER_STARTING && e == WEV_READY)) ||
-				     (t.next != oracle(s, e).next);
+			bool wrong =
+			    (s == WORKER_GONE && t.next != WORKER_GONE) ||
+			    (stopped && (t.next == WORKER_STARTING || t.next == WORKER_READY)) ||
+			    (t.next == WORKER_READY && s != WORKER_READY &&
+			     !(s == WORKER_STARTING && e == WEV_READY)) ||
+			    (t.next != oracle(s, e).next);
 			bad += wrong;
 			stopped |= t.next == WORKER_DRAINING || t.next == WORKER_LINGERING;
 			s = t.next;
@@ -111,6 +112,7 @@ int main(void)
 	random_lives();
 	is_string("draining", worker_state_name(WORKER_LINGERING),
 		  "a lingering worker shows as draining (SPEC's three states)");
-	ok(worker_step(WORKER_NSTATES, 0).action == WACT_NONE, "an out-of-range state does nothing");
+	ok(worker_step(WORKER_NSTATES, 0).action == WACT_NONE,
+	   "an out-of-range state does nothing");
 	return tap_done();
 }

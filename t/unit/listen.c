@@ -41,7 +41,8 @@ static int unix_listener(const char *path, int backlog)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, backlog) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(fd, backlog) < 0) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -146,8 +147,12 @@ static void test_long_path(void)
 
 static struct socket_conf conf_for(const char *listen_addr)
 {
-	struct socket_conf s = {.name = "web", .listen = (char *)listen_addr, .backlog = 16,
-				.mode = 0660, .owner = "", .group = ""};
+	struct socket_conf s = {.name = "web",
+				.listen = (char *)listen_addr,
+				.backlog = 16,
+				.mode = 0660,
+				.owner = "",
+				.group = ""};
 	char err[128];
 
 	if (parse_address(listen_addr, &s.addr, err, sizeof(err)) < 0)
@@ -207,7 +212,7 @@ static void test_retry_tcp(void)
 	int blocker = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	ok(blocker >= 0 && bind(blocker, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-		   listen(blocker, 1) == 0 && getsockname(blocker, (struct sockaddr *)&sin, &len) == 0,
+	       listen(blocker, 1) == 0 && getsockname(blocker, (struct sockaddr *)&sin, &len) == 0,
 	   "another process's listener on a port");
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", ntohs(sin.sin_port));
 	struct socket_conf s = conf_for(addr);

@@ -56,14 +56,12 @@ static bool all_valid(json_t *v)
 	if (json_is_string(v))
 		return utf8_valid(json_string_value(v), json_string_length(v));
 	if (json_is_object(v)) {
-		json_object_foreach(v, key, item)
-		{
+		json_object_foreach (v, key, item) {
 			good = good && utf8_valid(key, strlen(key)) && all_valid(item);
 		}
 	}
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, item)
-		{
+		json_array_foreach (v, i, item) {
 			good = good && all_valid(item);
 		}
 	}
@@ -103,8 +101,8 @@ static void test_event_text(void)
 	is_string(R R R, json_string_value(json_array_get(json_object_get(last, "list"), 0)),
 		  "a string inside an array is cleaned");
 	is_string("a" R "b",
-		  json_string_value(json_object_get(
-			  json_array_get(json_object_get(last, "list"), 1), "x")),
+		  json_string_value(
+		      json_object_get(json_array_get(json_object_get(last, "list"), 1), "x")),
 		  "a string in an object in an array is cleaned");
 	is_int(7, json_integer_value(json_object_get(last, "n")), "a number is kept");
 	is_string("ready-delay = \"caf" R "\"", field("msg"), "msg is cleaned");
@@ -150,7 +148,8 @@ static void test_symlink(void)
 	const char *old = path_in("a.log.1");
 	is_int(0, log_open(LOG_FORMAT_LOGFMT, log), "log_open a plain log file");
 	notice("before the swap");
-	ok(rename(log, old) == 0 && symlink(target, log) == 0, "moved away, a symlink in its place");
+	ok(rename(log, old) == 0 && symlink(target, log) == 0,
+	   "moved away, a symlink in its place");
 	is_int(-1, log_reopen(), "log_reopen refuses the symlink");
 	notice("after the swap");
 	is_string("secret\n", slurp(target), "the file behind the link is untouched");

@@ -71,8 +71,7 @@ static void good_n(const char *what, const char *buf, size_t len, const char *wa
 		is_string("", m.status, "%s: no status", what);
 }
 
-static void good(const char *what, const char *buf, const char *want_flags,
-		 const char *want_status)
+static void good(const char *what, const char *buf, const char *want_flags, const char *want_status)
 {
 	good_n(what, buf, strlen(buf), want_flags, want_status);
 }
@@ -100,8 +99,7 @@ static void test_keys(void)
 	good("STATUS with newline", "STATUS=up\n", "T", "up");
 	good("empty STATUS", "STATUS=", "T", "");
 	good("STATUS with '='", "STATUS=a=b=c", "T", "a=b=c");
-	good("all keys", "READY=1\nSTOPPING=1\nRELOADING=1\nWATCHDOG=1\nSTATUS=x\n", "RSLWT",
-	     "x");
+	good("all keys", "READY=1\nSTOPPING=1\nRELOADING=1\nWATCHDOG=1\nSTATUS=x\n", "RSLWT", "x");
 	good("keys in any order", "STATUS=x\nWATCHDOG=1\nREADY=1", "RWT", "x");
 	good("repeated key", "READY=1\nREADY=1\n", "R", NULL);
 	good("last STATUS wins", "STATUS=first and longer\nSTATUS=second", "T", "second");
@@ -161,7 +159,7 @@ static void test_status(void)
 	struct notify_msg m;
 
 	/* Up to NOTIFY_STATUS_MAX - 1 characters, then truncated. */
-	static const size_t sizes[] = { 1, 254, 255, 256, 257, 1000, NOTIFY_MAX_DATAGRAM - 7 };
+	static const size_t sizes[] = {1, 254, 255, 256, 257, 1000, NOTIFY_MAX_DATAGRAM - 7};
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t n = sizes[i];
@@ -220,7 +218,9 @@ static void test_status_bytes(void)
 		char want1[8];
 
 		snprintf(want1, sizeof(want1), "<%s>",
-			 control ? "?" : c >= 0x80 ? "\xef\xbf\xbd" : (char[]){(char)c, 0});
+			 control     ? "?"
+			 : c >= 0x80 ? "\xef\xbf\xbd"
+				     : (char[]){(char)c, 0});
 		if (strcmp(m.status, want1) == 0)
 			replaced++;
 		else
@@ -257,7 +257,9 @@ static void test_status_cut(void)
 			n += w;
 			buf[n++] = 'z';
 			size_t room = NOTIFY_STATUS_MAX - 1;
-			size_t want = before >= room ? room : before + w <= room ? before + w : before;
+			size_t want = before >= room	   ? room
+				      : before + w <= room ? before + w
+							   : before;
 			want += want == before + w && want < room;
 			tried++;
 			if (parse(buf, n, &m) != 0 || strlen(m.status) != want ||
@@ -343,8 +345,8 @@ static int send_dgram(const char *name, const void *data, size_t len, const int 
 		char buf[CMSG_SPACE(sizeof(int) * 253)];
 	} control;
 	struct sockaddr_un sun;
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ssize_t n;
 
@@ -468,8 +470,7 @@ static void test_passed_fds(int fd, const char *name)
 	ok(send_dgram(name, "FDSTORE=1", 9, p, 2) == 0, "send FDSTORE=1 with 2 fds");
 	ok(send_dgram(name, "READY=1", 7, p, 1) == 0, "send READY=1 with 1 fd");
 	memset(big, 'x', sizeof(big));
-	ok(send_dgram(name, big, sizeof(big), p, 2) == 0, "send %zu bytes with 2 fds",
-	   sizeof(big));
+	ok(send_dgram(name, big, sizeof(big), p, 2) == 0, "send %zu bytes with 2 fds", sizeof(big));
 	close(p[0]);
 	close(p[1]);
 	before -= 2;
@@ -563,7 +564,7 @@ static void test_beside_leftovers(void)
 	is_int(0, notify_dir_open_beside(in_base("c.sock"), err, sizeof(err)),
 	       "notify_dir_open_beside makes CONTROL.notify");
 	ok(lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0711 &&
-		   st.st_uid == geteuid(),
+	       st.st_uid == geteuid(),
 	   "a directory of segue's euid, mode 0711");
 	int fd = notify_open(geteuid(), name, sizeof(name));
 	ok(fd >= 0 && strncmp(name, dir, strlen(dir)) == 0 && name[strlen(dir)] == '/',

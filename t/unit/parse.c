@@ -33,46 +33,45 @@ static void duration_format(double seconds, const char *want)
 	format_duration(seconds, buf, sizeof(buf));
 	is_string(want, buf, "format_duration(%g)", seconds);
 	if (is_int(0, parse_duration(buf, &back), "\"%s\" reads back", buf))
-		is_double(seconds, back, "\"%s\" reads back as %g", buf,
-			  seconds);
+		is_double(seconds, back, "\"%s\" reads back as %g", buf, seconds);
 }
 
 static void test_durations(void)
 {
 	static const char *const bad[] = {
-		"",
-		"-1",
-		"-1s",
-		"+1s",
-		"1x",
-		"ms",
-		"s",
-		".",
-		"1 s",
-		" 1s",
-		"1s ",
-		"1ss",
-		"1sm",
-		"inf",
-		"nan",
-		"infs",
-		"1e3",
-		"0x10",
-		"1,5s",
-		"1..5s",
-		"2000000000",
-		"9999999999999999999999h",
-		"100000000000000000000000000000000000000000000000000000000000"
-		"000000000000000000000000000000000000000000000000000000000000"
-		"000000000000000000000000000000000000000000000000000000000000"
-		"000000000000000000000000000000000000000000000000000000000000"
-		"000000000000000000000000000000000000000000000000000000000000"
-		"000000000000000000000000000000000000000000000000000000000000",
-		"1H",
-		"1S",
-		"1MS",
-		"1d",
-		"1us",
+	    "",
+	    "-1",
+	    "-1s",
+	    "+1s",
+	    "1x",
+	    "ms",
+	    "s",
+	    ".",
+	    "1 s",
+	    " 1s",
+	    "1s ",
+	    "1ss",
+	    "1sm",
+	    "inf",
+	    "nan",
+	    "infs",
+	    "1e3",
+	    "0x10",
+	    "1,5s",
+	    "1..5s",
+	    "2000000000",
+	    "9999999999999999999999h",
+	    "100000000000000000000000000000000000000000000000000000000000"
+	    "000000000000000000000000000000000000000000000000000000000000"
+	    "000000000000000000000000000000000000000000000000000000000000"
+	    "000000000000000000000000000000000000000000000000000000000000"
+	    "000000000000000000000000000000000000000000000000000000000000"
+	    "000000000000000000000000000000000000000000000000000000000000",
+	    "1H",
+	    "1S",
+	    "1MS",
+	    "1d",
+	    "1us",
 	};
 	size_t i;
 
@@ -91,7 +90,7 @@ static void test_durations(void)
 	duration_good("1000000000", 1e9);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		duration_bad(bad[i]);
-	ok(parse_duration(NULL, &(double){ 0 }) == -1, "NULL duration");
+	ok(parse_duration(NULL, &(double){0}) == -1, "NULL duration");
 
 	duration_format(0.25, "250ms");
 	duration_format(30, "30s");
@@ -115,16 +114,14 @@ static void signal_good(const char *s, int want)
 static void test_signals(void)
 {
 	static const char *const names[] = {
-		"HUP",	"INT",	  "QUIT", "ILL",  "TRAP",   "ABRT", "BUS",
-		"FPE",	"KILL",	  "USR1", "SEGV", "USR2",   "PIPE", "ALRM",
-		"TERM", "STKFLT", "CHLD", "CONT", "STOP",   "TSTP", "TTIN",
-		"TTOU", "URG",	  "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH",
-		"IO",	"PWR",	  "SYS",
+	    "HUP",  "INT",    "QUIT", "ILL",   "TRAP", "ABRT", "BUS",  "FPE",
+	    "KILL", "USR1",   "SEGV", "USR2",  "PIPE", "ALRM", "TERM", "STKFLT",
+	    "CHLD", "CONT",   "STOP", "TSTP",  "TTIN", "TTOU", "URG",  "XCPU",
+	    "XFSZ", "VTALRM", "PROF", "WINCH", "IO",   "PWR",  "SYS",
 	};
 	static const char *const bad[] = {
-		"",	 "SIG",	       "0",	"65",	 "-1",	  "-15",
-		"TERMX", "SIGSIGTERM", " TERM", "TERM ", "15x",	  "1e1",
-		"100",	 "+15",	       "SIG0",	"IOX",	 "RTMIN",
+	    "",	     "SIG", "0",   "65",  "-1",	 "-15",	 "TERMX", "SIGSIGTERM", " TERM",
+	    "TERM ", "15x", "1e1", "100", "+15", "SIG0", "IOX",	  "RTMIN",
 	};
 	char buf[16];
 	size_t i;
@@ -149,8 +146,7 @@ static void test_signals(void)
 	signal_good("IOT", SIGABRT);
 	signal_good("POLL", SIGIO);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		is_int(-1, parse_signal(bad[i]), "signal \"%s\" is refused",
-		       bad[i]);
+		is_int(-1, parse_signal(bad[i]), "signal \"%s\" is refused", bad[i]);
 	is_int(-1, parse_signal(NULL), "NULL signal is refused");
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -161,22 +157,19 @@ static void test_signals(void)
 		is_int(sig, parse_signal(buf), "%s is %s", buf, names[i]);
 	}
 	for (sig = 1; sig <= 64; sig++)
-		is_int(sig, parse_signal(signal_name(sig)),
-		       "signal_name(%d) = \"%s\" reads back", sig,
-		       signal_name(sig));
+		is_int(sig, parse_signal(signal_name(sig)), "signal_name(%d) = \"%s\" reads back",
+		       sig, signal_name(sig));
 	is_string("SIG42", signal_name(42), "unnamed signal 42");
 	snprintf(buf, sizeof(buf), "%s/%s", signal_name(40), signal_name(41));
 	is_string("SIG40/SIG41", buf, "two unnamed names in one printf");
-	ok(signal_name(0) != NULL && signal_name(-3) != NULL &&
-		   signal_name(1000) != NULL,
+	ok(signal_name(0) != NULL && signal_name(-3) != NULL && signal_name(1000) != NULL,
 	   "signal_name never returns NULL");
 }
 
 static void test_modes(void)
 {
 	static const char *const bad[] = {
-		"",	 "8",  "0668", "10000", "17777", "-1",
-		"0x1ff", "rw", " 660", "660 ",	"0o660",
+	    "", "8", "0668", "10000", "17777", "-1", "0x1ff", "rw", " 660", "660 ", "0o660",
 	};
 	mode_t m = 0;
 	size_t i;
@@ -190,20 +183,17 @@ static void test_modes(void)
 	ok(parse_mode("000644", &m) == 0 && m == 0644, "mode 000644");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		m = 0123;
-		ok(parse_mode(bad[i], &m) == -1 && m == 0123,
-		   "mode \"%s\" is refused", bad[i]);
+		ok(parse_mode(bad[i], &m) == -1 && m == 0123, "mode \"%s\" is refused", bad[i]);
 	}
 	ok(parse_mode(NULL, &m) == -1, "NULL mode is refused");
 }
 
-static void address_good(const char *s, enum address_kind kind,
-			 const char *canonical)
+static void address_good(const char *s, enum address_kind kind, const char *canonical)
 {
 	struct address a;
 	char err[128] = "", buf[300];
 
-	if (!is_int(0, parse_address(s, &a, err, sizeof(err)),
-		    "address \"%s\" parses", s))
+	if (!is_int(0, parse_address(s, &a, err, sizeof(err)), "address \"%s\" parses", s))
 		diag("error: %s", err);
 	is_int(kind, a.kind, "address \"%s\" kind", s);
 	format_address(&a, buf, sizeof(buf));
@@ -215,8 +205,7 @@ static void address_bad(const char *s, const char *why)
 	struct address a;
 	char err[128] = "";
 
-	is_int(-1, parse_address(s, &a, err, sizeof(err)),
-	       "address \"%s\" is refused", s);
+	is_int(-1, parse_address(s, &a, err, sizeof(err)), "address \"%s\" is refused", s);
 	is_string(why, err, "address \"%s\": reason", s);
 }
 
@@ -271,12 +260,10 @@ static void test_address_errors(void)
 	address_bad("[127.0.0.1]:80", "host is not a numeric IPv6 address");
 	address_bad("unix:", "empty unix socket path");
 	address_bad("systemd:", "empty systemd socket name");
-	address_bad("systemd:a:b",
-		    "systemd socket name may hold only letters, digits, "
-		    "\"_\", \".\" and \"-\"");
-	address_bad("systemd:a b",
-		    "systemd socket name may hold only letters, digits, "
-		    "\"_\", \".\" and \"-\"");
+	address_bad("systemd:a:b", "systemd socket name may hold only letters, digits, "
+				   "\"_\", \".\" and \"-\"");
+	address_bad("systemd:a b", "systemd socket name may hold only letters, digits, "
+				   "\"_\", \".\" and \"-\"");
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "unix:/", 6);
 	big[5 + 108] = '\0';
@@ -289,16 +276,14 @@ static void test_address_errors(void)
 	address_bad(big, "systemd socket name too long");
 	big[8 + 255] = '\0';
 	address_good(big, ADDR_SYSTEMD, big);
-	ok(parse_address(NULL, &(struct address){ 0 }, NULL, 0) == -1,
-	   "NULL address, NULL err");
+	ok(parse_address(NULL, &(struct address){0}, NULL, 0) == -1, "NULL address, NULL err");
 }
 
 static bool same(const char *a, const char *b)
 {
 	struct address x, y;
 
-	if (parse_address(a, &x, NULL, 0) < 0 ||
-	    parse_address(b, &y, NULL, 0) < 0)
+	if (parse_address(a, &x, NULL, 0) < 0 || parse_address(b, &y, NULL, 0) < 0)
 		return false;
 	return address_equal(&x, &y);
 }

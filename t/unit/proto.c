@@ -72,8 +72,7 @@ static void bad_n(const char *line, size_t len, const char *want)
 	int rc = parse(line, len, &r, err, sizeof(err));
 
 	is_int(-1, rc, "\"%s\" is refused", show(line, len));
-	if (!ok(strstr(err, want) != NULL, "\"%s\": error mentions \"%s\"", show(line, len),
-		want))
+	if (!ok(strstr(err, want) != NULL, "\"%s\": error mentions \"%s\"", show(line, len), want))
 		diag("error: \"%s\"", err);
 }
 
@@ -88,11 +87,9 @@ static void test_plain_verbs(void)
 		const char *verb;
 		enum request_kind kind;
 	} verbs[] = {
-		{ "status", REQ_STATUS },   { "health", REQ_HEALTH },
-		{ "reload", REQ_RELOAD },   { "rollback", REQ_ROLLBACK },
-		{ "upgrade", REQ_UPGRADE }, { "stop", REQ_STOP },
-		{ "metrics", REQ_METRICS }, { "events", REQ_EVENTS },
-		{ "version", REQ_VERSION },
+	    {"status", REQ_STATUS},	{"health", REQ_HEALTH},	  {"reload", REQ_RELOAD},
+	    {"rollback", REQ_ROLLBACK}, {"upgrade", REQ_UPGRADE}, {"stop", REQ_STOP},
+	    {"metrics", REQ_METRICS},	{"events", REQ_EVENTS},	  {"version", REQ_VERSION},
 	};
 	char line[64];
 	struct request r;
@@ -145,13 +142,12 @@ static void test_scale(void)
 		const char *arg;
 		int want;
 	} numbers[] = {
-		{ "0", 0 }, { "1", 1 }, { "3", 3 }, { "007", 7 }, { "9999", 9999 },
-		{ "10000", PROTO_MAX_WORKERS },
+	    {"0", 0}, {"1", 1}, {"3", 3}, {"007", 7}, {"9999", 9999}, {"10000", PROTO_MAX_WORKERS},
 	};
 	static const char *const not_numbers[] = {
-		"10001", "-1", "-10000", "99999", "2147483648", "4294967297",
-		"99999999999999999999999", "abc", "3x", "x3", "1.5", "1e3", "0x10", "-",
-		"+", "",
+	    "10001", "-1", "-10000", "99999", "2147483648", "4294967297", "99999999999999999999999",
+	    "abc",   "3x", "x3",     "1.5",   "1e3",	    "0x10",	  "-",
+	    "+",     "",
 	};
 	char line[256];
 	struct request r;
@@ -191,15 +187,14 @@ static void test_signal(void)
 		const char *arg;
 		int want;
 	} sigs[] = {
-		{ "TERM", SIGTERM }, { "SIGTERM", SIGTERM }, { "term", SIGTERM },
-		{ "sigterm", SIGTERM }, { "15", SIGTERM }, { "HUP", SIGHUP },
-		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SIGUSR2", SIGUSR2 },
-		{ "WINCH", SIGWINCH }, { "1", 1 }, { "9", 9 }, { "64", 64 },
-		{ "SIG10", 10 }, { "IOT", SIGABRT },
+	    {"TERM", SIGTERM},	  {"SIGTERM", SIGTERM}, {"term", SIGTERM}, {"sigterm", SIGTERM},
+	    {"15", SIGTERM},	  {"HUP", SIGHUP},	{"KILL", SIGKILL}, {"USR1", SIGUSR1},
+	    {"SIGUSR2", SIGUSR2}, {"WINCH", SIGWINCH},	{"1", 1},	   {"9", 9},
+	    {"64", 64},		  {"SIG10", 10},	{"IOT", SIGABRT},
 	};
 	static const char *const not_sigs[] = {
-		"0", "65", "99", "100", "-1", "-15", "SIG", "FOO", "SIGFOO", "TERM1",
-		"1TERM", "15x", "SIGSIGTERM", "SIG-1", "00015",
+	    "0",      "65",    "99",	"100", "-1",	     "-15",   "SIG",   "FOO",
+	    "SIGFOO", "TERM1", "1TERM", "15x", "SIGSIGTERM", "SIG-1", "00015",
 	};
 	char line[256];
 	struct request r;
@@ -284,10 +279,12 @@ static void test_bytes(void)
 	bad("sta\x01tus", "(0x01)");
 	bad("\x1b[Astatus", "(0x1b)");
 	bad("status\x7f", "(0x7f)");
-	bad("st\xc3\xa4tus", "(0xc3)");       /* UTF-8 */
+	bad("st\xc3\xa4tus", "(0xc3)"); /* UTF-8 */
 	bad("status \xff", "(0xff)");
 	bad("\x80", "(0x80)");
-	bad("scale w\xc3\xa9" "b 2", "(0xc3)");
+	bad("scale w\xc3\xa9"
+	    "b 2",
+	    "(0xc3)");
 	bad("signal web TERM\x07", "(0x07)");
 	/* Every byte outside printable ASCII, space and tab is refused. */
 	int refused = 0, total = 0;
@@ -386,10 +383,10 @@ static void test_words(void)
  * come from it. */
 static void test_table(void)
 {
-	static const char *const args[][2] = { { "", "" }, { "", "" }, { " web 2", " web TERM" } };
+	static const char *const args[][2] = {{"", ""}, {"", ""}, {" web 2", " web TERM"}};
 	char line[128], err[512];
 	struct request r;
-	bool seen[REQ_VERSION + 1] = { false };
+	bool seen[REQ_VERSION + 1] = {false};
 
 	is_int(REQ_VERSION + 1, (long long)proto_nverbs, "one verb per request kind");
 	for (size_t i = 0; i < proto_nverbs; i++) {
@@ -432,7 +429,7 @@ static void test_errors(void)
 {
 	struct request r;
 	char small[8];
-	char tiny[1] = { 'x' };
+	char tiny[1] = {'x'};
 
 	memset(small, 'x', sizeof(small));
 	is_int(-1, parse("nope", 4, &r, small, sizeof(small)), "small err buffer: refused");

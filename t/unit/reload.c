@@ -56,18 +56,18 @@ static const struct transition {
 	enum reload_phase next;
 	bool next_queued;
 } transitions[] = {
-	{ RELOAD_IDLE, false, RELOAD_REQUEST, RELOAD_BEGIN, RELOAD_RUNNING, false },
-	{ RELOAD_IDLE, false, RELOAD_FINISHED, RELOAD_NOTHING, RELOAD_IDLE, false },
-	{ RELOAD_IDLE, false, RELOAD_STOP, RELOAD_NOTHING, RELOAD_STOPPED, false },
-	{ RELOAD_RUNNING, false, RELOAD_REQUEST, RELOAD_QUEUED, RELOAD_RUNNING, true },
-	{ RELOAD_RUNNING, false, RELOAD_FINISHED, RELOAD_NOTHING, RELOAD_IDLE, false },
-	{ RELOAD_RUNNING, false, RELOAD_STOP, RELOAD_NOTHING, RELOAD_STOPPED, false },
-	{ RELOAD_RUNNING, true, RELOAD_REQUEST, RELOAD_IGNORED, RELOAD_RUNNING, true },
-	{ RELOAD_RUNNING, true, RELOAD_FINISHED, RELOAD_BEGIN, RELOAD_RUNNING, false },
-	{ RELOAD_RUNNING, true, RELOAD_STOP, RELOAD_NOTHING, RELOAD_STOPPED, false },
-	{ RELOAD_STOPPED, false, RELOAD_REQUEST, RELOAD_IGNORED, RELOAD_STOPPED, false },
-	{ RELOAD_STOPPED, false, RELOAD_FINISHED, RELOAD_IGNORED, RELOAD_STOPPED, false },
-	{ RELOAD_STOPPED, false, RELOAD_STOP, RELOAD_IGNORED, RELOAD_STOPPED, false },
+    {RELOAD_IDLE, false, RELOAD_REQUEST, RELOAD_BEGIN, RELOAD_RUNNING, false},
+    {RELOAD_IDLE, false, RELOAD_FINISHED, RELOAD_NOTHING, RELOAD_IDLE, false},
+    {RELOAD_IDLE, false, RELOAD_STOP, RELOAD_NOTHING, RELOAD_STOPPED, false},
+    {RELOAD_RUNNING, false, RELOAD_REQUEST, RELOAD_QUEUED, RELOAD_RUNNING, true},
+    {RELOAD_RUNNING, false, RELOAD_FINISHED, RELOAD_NOTHING, RELOAD_IDLE, false},
+    {RELOAD_RUNNING, false, RELOAD_STOP, RELOAD_NOTHING, RELOAD_STOPPED, false},
+    {RELOAD_RUNNING, true, RELOAD_REQUEST, RELOAD_IGNORED, RELOAD_RUNNING, true},
+    {RELOAD_RUNNING, true, RELOAD_FINISHED, RELOAD_BEGIN, RELOAD_RUNNING, false},
+    {RELOAD_RUNNING, true, RELOAD_STOP, RELOAD_NOTHING, RELOAD_STOPPED, false},
+    {RELOAD_STOPPED, false, RELOAD_REQUEST, RELOAD_IGNORED, RELOAD_STOPPED, false},
+    {RELOAD_STOPPED, false, RELOAD_FINISHED, RELOAD_IGNORED, RELOAD_STOPPED, false},
+    {RELOAD_STOPPED, false, RELOAD_STOP, RELOAD_IGNORED, RELOAD_STOPPED, false},
 };
 
 #define NTRANSITIONS (sizeof(transitions) / sizeof(transitions[0]))
@@ -76,7 +76,7 @@ static void test_table(void)
 {
 	for (size_t i = 0; i < NTRANSITIONS; i++) {
 		const struct transition *t = &transitions[i];
-		struct reload_machine m = { .phase = t->phase, .queued = t->queued };
+		struct reload_machine m = {.phase = t->phase, .queued = t->queued};
 		char what[64];
 
 		snprintf(what, sizeof(what), "%s%s + %s", phase_name(t->phase),
@@ -91,7 +91,7 @@ static void test_table(void)
 		       t->next_queued ? "" : "not ");
 	}
 	/* The table covers every phase with every input. */
-	int seen[3][3] = { { 0 } };
+	int seen[3][3] = {{0}};
 
 	for (size_t i = 0; i < NTRANSITIONS; i++)
 		seen[transitions[i].phase][transitions[i].in]++;
@@ -115,7 +115,7 @@ static void test_initial(void)
 /* 100 requests during one reload: one reload queued, run once. */
 static void test_burst(void)
 {
-	struct reload_machine m = { 0 };
+	struct reload_machine m = {0};
 	int begun = 0, queued = 0, ignored = 0, nothing = 0;
 
 	is_int(RELOAD_BEGIN, reload_step(&m, RELOAD_REQUEST), "first request begins");
@@ -149,7 +149,7 @@ static void test_burst(void)
 	is_int(RELOAD_IDLE, m.phase, "still idle");
 
 	/* A burst during the queued reload queues one more. */
-	m = (struct reload_machine){ 0 };
+	m = (struct reload_machine){0};
 	reload_step(&m, RELOAD_REQUEST);
 	reload_step(&m, RELOAD_REQUEST);
 	is_int(RELOAD_BEGIN, reload_step(&m, RELOAD_FINISHED), "queued reload begins");
@@ -168,7 +168,7 @@ static void test_burst(void)
 
 static void test_stop(void)
 {
-	struct reload_machine m = { 0 };
+	struct reload_machine m = {0};
 
 	/* Stopping while a reload runs, with one queued: the queued one is
 	 * dropped, and nothing begins when the running one ends. */
@@ -191,7 +191,7 @@ static void test_stop(void)
 	is_int(0, begun, "no reload ever begins after stop");
 	is_int(RELOAD_STOPPED, m.phase, "stopped is final");
 
-	m = (struct reload_machine){ 0 };
+	m = (struct reload_machine){0};
 	is_int(RELOAD_NOTHING, reload_step(&m, RELOAD_STOP), "stop while idle");
 	is_int(RELOAD_STOPPED, m.phase, "stopped from idle");
 	is_int(RELOAD_IGNORED, reload_step(&m, RELOAD_REQUEST), "a request after: ignored");
@@ -207,8 +207,8 @@ static void test_stop(void)
  * - at most one reload begins per finish, and none after stop.
  */
 struct oracle {
-	bool running;    /* a reload runs */
-	bool unserved;   /* a request came after the running reload began */
+	bool running;  /* a reload runs */
+	bool unserved; /* a request came after the running reload began */
 	bool stopped;
 };
 
@@ -276,8 +276,8 @@ static void test_sequences(int maxlen)
 		for (int i = 0; i < len; i++)
 			total *= 3;
 		for (long code = 0; code < total; code++) {
-			struct reload_machine m = { 0 };
-			struct oracle o = { 0 };
+			struct reload_machine m = {0};
+			struct oracle o = {0};
 			const char *why = NULL;
 			long c = code;
 			int i;

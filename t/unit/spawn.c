@@ -33,7 +33,9 @@ static pid_t spawn_via_segue(int death_signal, bool as_nobody, enum after after,
 	*segue = fork();
 	if (*segue == 0) {
 		static const gid_t groups[] = {65534};
-		struct spawn_spec spec = {.command = "sleep 30", .env = env, .output_fd = -1,
+		struct spawn_spec spec = {.command = "sleep 30",
+					  .env = env,
+					  .output_fd = -1,
 					  .death_signal = death_signal};
 		char err[256];
 		if (as_nobody) {

@@ -50,12 +50,30 @@ void worker_drain_generation(const struct generation *g)
 			worker_event(w, WEV_DRAIN);
 }
 
-bool worker_can_spawn(void) { return true; }
-void worker_grant_spawns(unsigned n) { (void)n; }
-void worker_init(worker_changed_fn *fn) { (void)fn; }
-bool worker_reaped(pid_t pid, int status) { (void)pid, (void)status; return false; }
-void worker_check_lingering(void) {}
-void worker_forget(struct worker *w) { model_worker_free(w); }
+bool worker_can_spawn(void)
+{
+	return true;
+}
+void worker_grant_spawns(unsigned n)
+{
+	(void)n;
+}
+void worker_init(worker_changed_fn *fn)
+{
+	(void)fn;
+}
+bool worker_reaped(pid_t pid, int status)
+{
+	(void)pid, (void)status;
+	return false;
+}
+void worker_check_lingering(void)
+{
+}
+void worker_forget(struct worker *w)
+{
+	model_worker_free(w);
+}
 
 /* --- playing the workers ------------------------------------------------- */
 
@@ -127,9 +145,10 @@ static char *write_conf(const char *name, const char *sockets, const char *progr
 	FILE *f = fopen(path, "w");
 	if (!f)
 		exit(2);
-	fprintf(f, "control = \"%s/c.sock\"\n%s\n"
-		   "program app { command = \"true\"\n sockets = { %s }\n workers = 3\n"
-		   " reload = \"rolling\"\n max-surge = 1\n ready = \"notify\" }\n",
+	fprintf(f,
+		"control = \"%s/c.sock\"\n%s\n"
+		"program app { command = \"true\"\n sockets = { %s }\n workers = 3\n"
+		" reload = \"rolling\"\n max-surge = 1\n ready = \"notify\" }\n",
 		dir, sockets, program_sockets);
 	fclose(f);
 	return path;
@@ -207,7 +226,8 @@ static void commit_applies(void)
 	is_string("www", tcp_socket()->conf.name, "committed: the socket has its new name");
 	is_int(200, backlog_of(tcp_socket()), "committed: and its new backlog");
 	ok(model->serving->state == GEN_SERVING && model->generations->next &&
-	   model->generations->next->state == GEN_RETIRED, "generation 1 is retired");
+	       model->generations->next->state == GEN_RETIRED,
+	   "generation 1 is retired");
 	drained_exit();
 	ok(model->generations->next == NULL, "and freed once drained");
 }
@@ -222,7 +242,8 @@ int main(void)
 	char *tcp = xasprintf("socket web { listen = \"127.0.0.1:0\"\n backlog = 64 }");
 	char *first = write_conf("one.conf", tcp, "\"web\"");
 	char *both = xasprintf("socket www { listen = \"127.0.0.1:0\"\n backlog = 200 }\n"
-			       "socket extra { listen = \"unix:%s/extra.sock\" }", dir);
+			       "socket extra { listen = \"unix:%s/extra.sock\" }",
+			       dir);
 	char *second = write_conf("two.conf", both, "\"www\", \"extra\"");
 	start(first);
 	reload_init(second, &(struct config_defaults){0});

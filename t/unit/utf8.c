@@ -47,43 +47,46 @@ static const struct {
 	size_t len;
 	const char *want; /* cleaned, with room enough */
 } cases[] = {
-#define C(what, in, want) { what, in, sizeof(in) - 1, want }
-	C("empty", "", ""),
-	C("ASCII", "hello, world", "hello, world"),
-	C("U+0080, the first 2-byte", "\xc2\x80", "\xc2\x80"),
-	C("U+07FF, the last 2-byte", "\xdf\xbf", "\xdf\xbf"),
-	C("U+0800, the first 3-byte", "\xe0\xa0\x80", "\xe0\xa0\x80"),
-	C("U+D7FF, below the surrogates", "\xed\x9f\xbf", "\xed\x9f\xbf"),
-	C("U+E000, above the surrogates", "\xee\x80\x80", "\xee\x80\x80"),
-	C("U+FFFD", R, R),
-	C("U+FFFF", "\xef\xbf\xbf", "\xef\xbf\xbf"),
-	C("U+10000, the first 4-byte", "\xf0\x90\x80\x80", "\xf0\x90\x80\x80"),
-	C("U+10FFFF, the last", "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"),
-	C("Latin-1 e-acute", "caf\xe9", "caf" R),
-	C("Latin-1 in the middle", "caf\xe9s", "caf" R "s"),
-	C("lone continuation", "a\x80z", "a" R "z"),
-	C("two continuations", "\x80\xbf", R R),
-	C("overlong NUL C0 80", "\xc0\x80", R R),
-	C("overlong C1 BF", "\xc1\xbf", R R),
-	C("overlong 3-byte '/'", "\xe0\x80\xaf", R R R),
-	C("overlong 3-byte U+07FF", "\xe0\x9f\xbf", R R R),
-	C("overlong 4-byte", "\xf0\x80\x80\xaf", R R R R),
-	C("overlong 4-byte U+FFFF", "\xf0\x8f\xbf\xbf", R R R R),
-	C("surrogate U+D800", "\xed\xa0\x80", R R R),
-	C("surrogate U+DFFF", "\xed\xbf\xbf", R R R),
-	C("surrogate pair (CESU-8)", "\xed\xa0\xbd\xed\xb8\x80", R R R R R R),
-	C("U+110000", "\xf4\x90\x80\x80", R R R R),
-	C("F5 lead", "\xf5\x80\x80\x80", R R R R),
-	C("5-byte form", "\xf8\x88\x80\x80\x80", R R R R R),
-	C("FE and FF", "\xfe\xff", R R),
-	C("2-byte cut at the end", "ab\xc3", "ab" R),
-	C("3-byte cut after 2", "ab\xe2\x82", "ab" R),
-	C("4-byte cut after 3", "\xf0\x9f\x98", R),
-	C("4-byte cut, then ASCII", "\xf0\x9f\x98x", R "x"),
-	C("3-byte with ASCII inside", "\xe2x\x82\xac", R "x" R R),
-	C("lead after lead", "\xc3\xc3\xa9", R "\xc3\xa9"),
-	C("NUL byte", "a\0b", "a" R "b"),
-	C("mixed", "\xe2\x82\xac \xf0\x9f\x98\x80 \xff ok", "\xe2\x82\xac \xf0\x9f\x98\x80 " R " ok"),
+#define C(what, in, want)                                                                          \
+	{                                                                                          \
+		what, in, sizeof(in) - 1, want                                                     \
+	}
+    C("empty", "", ""),
+    C("ASCII", "hello, world", "hello, world"),
+    C("U+0080, the first 2-byte", "\xc2\x80", "\xc2\x80"),
+    C("U+07FF, the last 2-byte", "\xdf\xbf", "\xdf\xbf"),
+    C("U+0800, the first 3-byte", "\xe0\xa0\x80", "\xe0\xa0\x80"),
+    C("U+D7FF, below the surrogates", "\xed\x9f\xbf", "\xed\x9f\xbf"),
+    C("U+E000, above the surrogates", "\xee\x80\x80", "\xee\x80\x80"),
+    C("U+FFFD", R, R),
+    C("U+FFFF", "\xef\xbf\xbf", "\xef\xbf\xbf"),
+    C("U+10000, the first 4-byte", "\xf0\x90\x80\x80", "\xf0\x90\x80\x80"),
+    C("U+10FFFF, the last", "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"),
+    C("Latin-1 e-acute", "caf\xe9", "caf" R),
+    C("Latin-1 in the middle", "caf\xe9s", "caf" R "s"),
+    C("lone continuation", "a\x80z", "a" R "z"),
+    C("two continuations", "\x80\xbf", R R),
+    C("overlong NUL C0 80", "\xc0\x80", R R),
+    C("overlong C1 BF", "\xc1\xbf", R R),
+    C("overlong 3-byte '/'", "\xe0\x80\xaf", R R R),
+    C("overlong 3-byte U+07FF", "\xe0\x9f\xbf", R R R),
+    C("overlong 4-byte", "\xf0\x80\x80\xaf", R R R R),
+    C("overlong 4-byte U+FFFF", "\xf0\x8f\xbf\xbf", R R R R),
+    C("surrogate U+D800", "\xed\xa0\x80", R R R),
+    C("surrogate U+DFFF", "\xed\xbf\xbf", R R R),
+    C("surrogate pair (CESU-8)", "\xed\xa0\xbd\xed\xb8\x80", R R R R R R),
+    C("U+110000", "\xf4\x90\x80\x80", R R R R),
+    C("F5 lead", "\xf5\x80\x80\x80", R R R R),
+    C("5-byte form", "\xf8\x88\x80\x80\x80", R R R R R),
+    C("FE and FF", "\xfe\xff", R R),
+    C("2-byte cut at the end", "ab\xc3", "ab" R),
+    C("3-byte cut after 2", "ab\xe2\x82", "ab" R),
+    C("4-byte cut after 3", "\xf0\x9f\x98", R),
+    C("4-byte cut, then ASCII", "\xf0\x9f\x98x", R "x"),
+    C("3-byte with ASCII inside", "\xe2x\x82\xac", R "x" R R),
+    C("lead after lead", "\xc3\xc3\xa9", R "\xc3\xa9"),
+    C("NUL byte", "a\0b", "a" R "b"),
+    C("mixed", "\xe2\x82\xac \xf0\x9f\x98\x80 \xff ok", "\xe2\x82\xac \xf0\x9f\x98\x80 " R " ok"),
 #undef C
 };
 
@@ -159,8 +162,13 @@ static size_t boundary(const char *s, size_t max)
 /* A cut at every byte limit keeps whole characters only. */
 static void test_truncation(void)
 {
-	static const char text[] = "a\xc3\xa9" "b\xe2\x82\xac" "c\xf0\x9f\x98\x80"
-				   "\xf4\x8f\xbf\xbf" "\xe0\xa0\x80" "\xdf\xbf" "z";
+	static const char text[] = "a\xc3\xa9"
+				   "b\xe2\x82\xac"
+				   "c\xf0\x9f\x98\x80"
+				   "\xf4\x8f\xbf\xbf"
+				   "\xe0\xa0\x80"
+				   "\xdf\xbf"
+				   "z";
 	size_t len = sizeof(text) - 1;
 	int bad = 0;
 

@@ -113,8 +113,10 @@ static void test_remove(void)
 	static const struct {
 		const char *text, *what;
 	} bad[] = {
-		{"1000x", "1000x"}, {"1000 ", "1000 and a space"}, {"1000\n\n", "two newlines"},
-		{"", "empty"}, {"-1000", "-1000"}, {"1000.0", "1000.0"}, {"10000\n", "10000"},
+	    {"1000x", "1000x"},		  {"1000 ", "1000 and a space"},
+	    {"1000\n\n", "two newlines"}, {"", "empty"},
+	    {"-1000", "-1000"},		  {"1000.0", "1000.0"},
+	    {"10000\n", "10000"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		put(pidfile, bad[i].text);
