@@ -10,6 +10,7 @@
 #include "status.h"
 #include "utf8.h"
 #include "util.h"
+#include "version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -266,7 +267,7 @@ static int dispatch(struct client *c, const struct request *r)
 		ev_timer_stop(EV_DEFAULT, &c->idle);
 		return 0;
 	case REQ_VERSION:
-		return answer(c, json_pack("{s:b, s:s}", "ok", 1, "version", PACKAGE_VERSION));
+		return answer(c, json_pack("{s:b, s:s}", "ok", 1, "version", segue_version));
 	}
 	return answer_error(c, "unknown request");
 }

@@ -9,6 +9,7 @@
 #include "reload.h"
 #include "sinks.h"
 #include "util.h"
+#include "version.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -361,7 +362,7 @@ int core_start(struct config *config, char *err, size_t len)
 	event_emit(
 	    LEVEL_INFO, "started",
 	    json_pack("{s:i, s:I}", "pid", (int)getpid(), "generation", (json_int_t)g->number),
-	    "segue %s", PACKAGE_VERSION);
+	    "segue %s", segue_version);
 	worker_grant_spawns(SPAWNS_PER_PASS);
 	core_settle();
 	return 0;

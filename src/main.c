@@ -13,6 +13,7 @@
 #include "sinks.h"
 #include "systemd.h"
 #include "util.h"
+#include "version.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -153,6 +154,13 @@ static void __attribute__((noreturn)) print_and_exit(const char *text)
 	exit(fputs(text, stdout) < 0 || fflush(stdout) != 0 ? EXIT_RUNTIME : 0);
 }
 
+static void __attribute__((noreturn)) print_version(void)
+{
+	char line[128];
+	snprintf(line, sizeof(line), "segue %s\n", segue_version);
+	print_and_exit(line);
+}
+
 static void parse_options(struct options *o, int argc, char **argv)
 {
 	int opt;
@@ -168,7 +176,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		else if (opt == 'n')
 			o->defs.workers = parse_workers(optarg);
 		else if (opt == 'V')
-			print_and_exit("segue " PACKAGE_VERSION "\n");
+			print_version();
 		else if (opt == 'h')
 			print_and_exit(usage_text);
 		else

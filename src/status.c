@@ -6,6 +6,7 @@
 #include "model.h"
 #include "utf8.h"
 #include "util.h"
+#include "version.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -103,7 +104,7 @@ static json_t *last_reload_json(void)
 json_t *status_json(void)
 {
 	return json_pack("{s:b, s:i, s:s, s:f, s:I, s:b, s:o, s:o, s:o}", "ok", 1, "pid",
-			 (int)getpid(), "version", PACKAGE_VERSION, "uptime_s",
+			 (int)getpid(), "version", segue_version, "uptime_s",
 			 now_mono() - model->started_mono, "generation",
 			 (json_int_t)(model->serving ? model->serving->number : 0), "reloading",
 			 reload_running(), "sockets", sockets_json(), "programs", programs_json(),
