@@ -9,7 +9,7 @@
 . "$top_srcdir/t/upgrade.sh"
 UPGRADES=${SEGUE_TEST_UPGRADES:-20}
 SIGNALS=${SEGUE_TEST_UPGRADE_SIGNALS:-4}
-plan 34
+plan 41
 
 use_upgradable_segue
 port=$(free_port)
@@ -30,20 +30,20 @@ cur=$V_OLD # the version running now
 one_upgrade() {
 	local img=$IMG_NEXT want=$V_NEXT
 	[ "$cur" = "$V_NEXT" ] && img=$IMG_OLD want=$V_OLD
-	install_image "$img" || { BAD="$BAD cannot install $img;"; return; }
+	install_image "$img" || { bad "cannot install $img"; return; }
 	upgrade_json
 	if [ "$RC" != 0 ]; then
-		BAD="$BAD $cur->$want: exit $RC, '$OUT' '$ERR';"
+		bad "$cur->$want: exit $RC, '$OUT' '$ERR'"
 		return
 	fi
-	[ "$(answer_field ok)" = true ] || BAD="$BAD $cur->$want: answer not ok: '$OUT';"
-	[ "$(answer_field pid)" = "$SEGUE_PID" ] || BAD="$BAD $cur->$want: answer pid: '$OUT';"
-	[ "$(answer_field from)" = "$cur" ] || BAD="$BAD $cur->$want: answer from: '$OUT';"
-	[ "$(answer_field version)" = "$want" ] || BAD="$BAD $cur->$want: answer version: '$OUT';"
+	[ "$(answer_field ok)" = true ] || bad "$cur->$want: answer not ok: '$OUT'"
+	[ "$(answer_field pid)" = "$SEGUE_PID" ] || bad "$cur->$want: answer pid: '$OUT'"
+	[ "$(answer_field from)" = "$cur" ] || bad "$cur->$want: answer from: '$OUT'"
+	[ "$(answer_field version)" = "$want" ] || bad "$cur->$want: answer version: '$OUT'"
 	[ "$(answer_field message)" = "segue upgraded: pid $SEGUE_PID, $cur -> $want" ] ||
-		BAD="$BAD $cur->$want: answer message: '$OUT';"
+		bad "$cur->$want: answer message: '$OUT'"
 	v=$(segue_version)
-	[ "$v" = "$want" ] || BAD="$BAD $cur->$want: version answers '$v';"
+	[ "$v" = "$want" ] || bad "$cur->$want: version answers '$v'"
 	cur=$want
 }
 
@@ -53,14 +53,14 @@ run_upgrades() {
 	local label=$1 mark i=0
 	shift
 	mark=$(log_lines)
-	BAD=
+	bad_reset
 	start_load "$port" 16 "$@"
 	while [ $i -lt "$UPGRADES" ]; do
 		one_upgrade
 		i=$((i + 1))
 	done
 	stop_load "$label"
-	is "$BAD" "" "$label: $UPGRADES upgrades, each answered ok with pid, from, version and message"
+	is "$(bad_report)" "" "$label: $UPGRADES upgrades, each answered ok with pid, from, version and message"
 	like "$LOAD_RESULT" ' errors=0 ' "$label: zero failed requests"
 	like "$LOAD_RESULT" '^requests=[1-9]' "$label: requests flowed"
 	is "$(events_since "$mark" event=upgrade_succeeded)" "$UPGRADES" \
@@ -85,7 +85,7 @@ is "$(event_count event=upgrade_started "binary!=$(readlink -f "$BIN/segue")")" 
 is "$(event_count event=upgrade_started "from=$V_OLD")" "$UPGRADES" "upgrade_started names the version it leaves"
 
 # the same by SIGUSR2, under load
-BAD=
+bad_reset
 mark0=$(log_lines)
 start_load "$port" 16
 i=0
@@ -96,14 +96,14 @@ while [ $i -lt "$SIGNALS" ]; do
 	mark=$(log_lines)
 	kill -USR2 "$SEGUE_PID"
 	wait_event -s "$mark" -t 10 event=upgrade_succeeded "from=$cur" "to=$want" "pid=$SEGUE_PID" ||
-		BAD="$BAD SIGUSR2 $cur->$want: no upgrade_succeeded;"
+		bad "SIGUSR2 $cur->$want: no upgrade_succeeded"
 	v=$(segue_version)
-	[ "$v" = "$want" ] || BAD="$BAD SIGUSR2 $cur->$want: version answers '$v';"
+	[ "$v" = "$want" ] || bad "SIGUSR2 $cur->$want: version answers '$v'"
 	cur=$want
 	i=$((i + 1))
 done
 stop_load "SIGUSR2"
-is "$BAD" "" "SIGUSR2: $SIGNALS upgrades, each with upgrade_succeeded and the new version"
+is "$(bad_report)" "" "SIGUSR2: $SIGNALS upgrades, each with upgrade_succeeded and the new version"
 like "$LOAD_RESULT" ' errors=0 ' "SIGUSR2: zero failed requests"
 check "SIGUSR2: no upgrade failed" -- upgrade_events_ok "$mark0"
 is "$(events_since "$mark0" event~^worker_)" 0 "SIGUSR2: no worker spawned or exited"

@@ -7,7 +7,7 @@
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/upgrade.sh"
 SLACK=100 # ms a deadline may move
-plan 21
+plan 20
 
 # sleep_until MS: waits until the wall clock reaches MS (ms since the epoch):
 # the upgrade must come well inside a deadline, so that a deadline re-armed

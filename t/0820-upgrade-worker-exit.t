@@ -15,7 +15,7 @@ app_conf "$T/segue.conf" "" "sleep 300" 'workers = 4' 'ready-delay = "50ms"' \
 start_segue -c "$T/segue.conf" || bail "segue did not start"
 wait_event -n 4 event=worker_ready || bail "the workers did not become ready"
 
-BAD=
+bad_reset
 rounds=0
 killed=
 cur=$V_OLD
@@ -40,27 +40,27 @@ for d in $DELAYS; do
 	fi
 	wait "$up"
 	rc=$?
-	[ "$rc" = 0 ] || BAD="$BAD round $rounds (kill at $d): upgrade exit $rc: $(cat "$T/up.out");"
+	[ "$rc" = 0 ] || bad "round $rounds (kill at $d): upgrade exit $rc: $(cat "$T/up.out")"
 	cur=$want
 	wait_event -s "$mark" -t 5 event=worker_exited "pid=$w" ||
-		BAD="$BAD round $rounds (kill at $d): no worker_exited for $w;"
+		bad "round $rounds (kill at $d): no worker_exited for $w"
 	wait_event -s "$mark" -t 5 event=worker_ready ||
-		BAD="$BAD round $rounds (kill at $d): no worker ready in its place;"
-	wait_for 5 gone "$w" || BAD="$BAD round $rounds (kill at $d): $w not reaped;"
-	z=$(zombies_of "$SEGUE_PID")
-	[ "$z" = 0 ] || BAD="$BAD round $rounds (kill at $d): $z zombies;"
+		bad "round $rounds (kill at $d): no worker ready in its place"
+	wait_for 5 gone "$w" || bad "round $rounds (kill at $d): $w not reaped"
+	z=$(zombie_count "$SEGUE_PID")
+	[ "$z" = 0 ] || bad "round $rounds (kill at $d): $z zombies"
 	wait_for 5 eval '[ "$(program_counts)" = app=4/4 ]' ||
-		BAD="$BAD round $rounds (kill at $d): status $(program_counts);"
+		bad "round $rounds (kill at $d): status $(program_counts)"
 	now=$(worker_pids)
 	for p in $others; do
 		case " $now " in
 		*" $p "*) ;;
-		*) BAD="$BAD round $rounds (kill at $d): worker $p was lost;" ;;
+		*) bad "round $rounds (kill at $d): worker $p was lost" ;;
 		esac
 	done
 done
 
-is "$BAD" "" "$rounds upgrades, each with a worker killed around it: reaped, replaced, no zombie"
+is "$(bad_report)" "" "$rounds upgrades, each with a worker killed around it: reaped, replaced, no zombie"
 is "$(events_since "$mark0" event=upgrade_succeeded)" "$rounds" "every upgrade succeeded"
 check "no upgrade failed" -- upgrade_events_ok "$mark0"
 n=0

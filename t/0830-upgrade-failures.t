@@ -8,7 +8,7 @@
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/upgrade.sh"
-plan 62
+plan 45
 
 use_upgradable_segue
 port=$(free_port)
@@ -30,23 +30,23 @@ ppid() { set -- $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null); echo "${2:-}"; }
 # requests are served.
 untouched() {
 	local label=$1 want=$2 v p
-	BAD=
-	segue_alive || BAD="$BAD segue is gone;"
+	bad_reset
+	segue_alive || bad "segue is gone"
 	p=$(status_field pid)
-	[ "$p" = "$SEGUE_PID" ] || BAD="$BAD status pid '$p';"
+	[ "$p" = "$SEGUE_PID" ] || bad "status pid '$p'"
 	v=$(segue_version)
-	[ "$v" = "$want" ] || BAD="$BAD version '$v';"
+	[ "$v" = "$want" ] || bad "version '$v'"
 	p=$(worker_pids)
-	[ "$p" = "$pids0" ] || BAD="$BAD workers '$p', were '$pids0';"
+	[ "$p" = "$pids0" ] || bad "workers '$p', were '$pids0'"
 	for p in $pids0; do
-		[ "$(ppid "$p")" = "$SEGUE_PID" ] || BAD="$BAD worker $p is not segue's child;"
+		[ "$(ppid "$p")" = "$SEGUE_PID" ] || bad "worker $p is not segue's child"
 	done
 	p=$(events_since "$mark" event~^worker_)
-	[ "$p" = 0 ] || BAD="$BAD $p worker events;"
-	serves "$port" || BAD="$BAD requests fail;"
-	p=$(zombies_of "$SEGUE_PID")
-	[ "$p" = 0 ] || BAD="$BAD $p zombies;"
-	is "$BAD" "" "$label: $want still serving, same pid, workers untouched"
+	[ "$p" = 0 ] || bad "$p worker events"
+	serves "$port" || bad "requests fail"
+	p=$(zombie_count "$SEGUE_PID")
+	[ "$p" = 0 ] || bad "$p zombies"
+	is "$(bad_report)" "" "$label: $want still serving, same pid, workers untouched"
 }
 
 # fails LABEL REASON-REGEX [VERSION]: `seguectl upgrade --wait` fails with a

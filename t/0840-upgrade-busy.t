@@ -6,7 +6,7 @@
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/upgrade.sh"
-plan 16
+plan 17
 
 use_upgradable_segue
 echo 0 > "$T/delay"
@@ -19,8 +19,8 @@ start_segue -c "$T/segue.conf" || bail "segue did not start"
 wait_event -n 2 event=worker_ready || bail "the workers did not become ready"
 pids0=$(worker_pids)
 
-# a reload whose new generation takes 3 s to become ready
-echo 3000 > "$T/delay"
+# a reload whose new generation takes 4 s to become ready
+echo 4000 > "$T/delay"
 install_image "$IMG_NEXT"
 mark=$(log_lines)
 kill -HUP "$SEGUE_PID"
@@ -36,6 +36,7 @@ like "$OUT" '^\{"ok":false,"error":"busy: a reload is running' "the answer is ok
 wait_event -s "$mark" -n 2 event=upgrade_failed 'reason~^busy: a reload is running'
 ok $? "upgrade_failed with the busy reason, for each"
 umark=$(log_lines)
+is "$(status_field reloading)" true "the reload is still running"
 kill -USR2 "$SEGUE_PID"
 wait_event -s "$umark" event=upgrade_failed 'reason~^busy: a reload is running'
 ok $? "SIGUSR2 during the reload: upgrade_failed, busy"

@@ -38,7 +38,7 @@ fds0=$(fd_count "$SEGUE_PID")
 kinds0=$(fd_kinds "$SEGUE_PID")
 wfds0=$(for p in $pids0; do fd_count "$p"; done | _words)
 
-BAD=
+bad_reset
 cur=$V_OLD
 mark=$(log_lines)
 i=0
@@ -47,11 +47,11 @@ while [ $i -lt "$UPGRADES" ]; do
 	[ "$cur" = "$V_NEXT" ] && img=$IMG_OLD want=$V_OLD
 	link_image "$img"
 	ctl upgrade --wait
-	[ "$RC" = 0 ] || BAD="$BAD $cur->$want: exit $RC: $OUT $ERR;"
+	[ "$RC" = 0 ] || bad "$cur->$want: exit $RC: $OUT $ERR"
 	cur=$want
 	i=$((i + 1))
 done
-is "$BAD" "" "$UPGRADES upgrades through a symlink succeeded"
+is "$(bad_report)" "" "$UPGRADES upgrades through a symlink succeeded"
 is "$(events_since "$mark" event=upgrade_succeeded)" "$UPGRADES" "$UPGRADES upgrade_succeeded"
 is "$(events_since "$mark" event=upgrade_started "binary=$(readlink -f "$IMG_NEXT")")" \
 	$((UPGRADES / 2)) "upgrade_started names the symlink's target, resolved at each upgrade"

@@ -115,3 +115,21 @@ within() {
 		return 1
 	fi
 }
+
+# zombie_count PID: how many zombie children PID has, as zombies_of says,
+# but from one ps run (zombies_of reads every process with a fork each,
+# which takes seconds on a busy machine: too slow inside a loop).
+zombie_count() { ps -o stat= --ppid "$1" | grep -c '^Z'; }
+
+# Problems found in a loop, reported by one assertion: bad_reset, then
+# bad TEXT for each; bad_report prints the first three (and how many more).
+bad_reset() { BAD= NBAD=0; }
+bad() {
+	NBAD=$((NBAD + 1))
+	[ "$NBAD" -le 3 ] && BAD="$BAD $(printf '%s' "$*" | tr '\n' ' ');"
+	return 0
+}
+bad_report() {
+	if [ "$NBAD" -gt 3 ]; then echo "$BAD (and $((NBAD - 3)) more)"; else echo "$BAD"; fi
+}
+bad_reset
