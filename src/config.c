@@ -1026,26 +1026,48 @@ static struct config *load_text(struct ctx *x, const char *buf, size_t len,
 	return c;
 }
 
-struct config *config_load(const char *file, const struct config_defaults *defs, FILE *errors)
+/* Loads the text a file held (read_file's, or an upgrade's record of
+ * it); the config keeps the text, so that an upgrade can hand it on. */
+static struct config *load(const char *file, char *buf, size_t len,
+			   const struct config_defaults *defs, FILE *errors)
 {
 	struct layout lay = {0};
 	struct config *c = NULL;
 	struct ctx x;
-	size_t len;
-	char *buf;
 
-	if (!config_begin(&x, file, errors, &defs))
-		return NULL;
-	x.lay = &lay;
-	if ((buf = read_file(&x, &len)) != NULL) {
-		c = load_text(&x, buf, len, defs);
+	if (!config_begin(&x, file, errors, &defs)) {
 		free(buf);
+		return NULL;
 	}
+	x.lay = &lay;
+	if (buf == NULL)
+		buf = read_file(&x, &len);
+	if (buf != NULL)
+		c = load_text(&x, buf, len, defs);
 	c = config_end(&x, c);
 	layout_free(&lay);
-	if (c != NULL)
+	if (c != NULL) {
 		c->file = absolute_path(file);
+		c->text = buf;
+		c->text_len = len;
+	} else {
+		free(buf);
+	}
 	return c;
+}
+
+struct config *config_load(const char *file, const struct config_defaults *defs, FILE *errors)
+{
+	return load(file, NULL, 0, defs, errors);
+}
+
+struct config *config_load_text(const char *file, const char *text, size_t len,
+				const struct config_defaults *defs, FILE *errors)
+{
+	char *copy = xmalloc(len + 1);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	return load(file, copy, len, defs, errors);
 }
 
 /* ---- the object ---- */
@@ -1096,6 +1118,7 @@ void config_unref(struct config *c)
 	free(c->sockets);
 	free(c->programs);
 	free(c->file);
+	free(c->text);
 	free(c->control);
 	free(c->control_group);
 	free(c->pidfile);
