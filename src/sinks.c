@@ -22,10 +22,10 @@
 /* A running hook, and its deadline: the timer runs only while the hook
  * does, so an idle segue has no timer here. */
 struct hook {
-	pid_t pid; /* 0: the slot is free */
-	bool killed; /* by its deadline: its exit status says nothing new */
+	pid_t pid;	/* 0: the slot is free */
+	bool killed;	/* by its deadline: its exit status says nothing new */
 	char event[32]; /* what it was run for */
-	char program[64];
+	char *program; /* "" for events of no program */
 	long long generation;
 	double timeout; /* hook-timeout when it started */
 	ev_timer deadline;
@@ -100,7 +100,8 @@ static void hook_started(struct hook *h, pid_t pid, const char *name, json_t *ev
 	h->pid = pid;
 	h->killed = false;
 	snprintf(h->event, sizeof(h->event), "%s", name);
-	snprintf(h->program, sizeof(h->program), "%s", field(event, "program", buf, sizeof(buf)));
+	free(h->program);
+	h->program = xstrdup(field(event, "program", buf, sizeof(buf)));
 	h->generation = json_is_integer(g) ? (long long)json_integer_value(g) : 0;
 	h->timeout = model->config->hook_timeout;
 	ev_timer_init(&h->deadline, deadline_cb, h->timeout, 0);
@@ -144,6 +145,8 @@ bool sinks_child_exited(pid_t pid, int status)
 			continue;
 		ev_timer_stop(EV_DEFAULT, &h->deadline);
 		h->pid = 0;
+		free(h->program);
+		h->program = NULL;
 		if (!h->killed && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 			warn("hook (pid %d) failed with status 0x%x", (int)pid, status);
 		return true;
@@ -241,8 +244,11 @@ void sinks_start(void)
 void sinks_stop(void)
 {
 	event_unsubscribe(on_event, NULL);
-	for (int i = 0; i < SINKS_MAX_HOOKS; i++)
+	for (int i = 0; i < SINKS_MAX_HOOKS; i++) {
 		ev_timer_stop(EV_DEFAULT, &hooks[i].deadline);
+		free(hooks[i].program);
+		hooks[i].program = NULL;
+	}
 	if (statsd_fd >= 0)
 		close(statsd_fd);
 	statsd_fd = -1;
