@@ -11,10 +11,15 @@ plan 10
 command -v curl >/dev/null 2>&1 || skip_all "needs curl"
 port=$(free_port)
 # The worker leaves a helper behind that holds the inherited listening
-# socket until a moment after segue was killed, as a wrapper's child may.
+# socket after segue was killed, as a wrapper's child may: until the new
+# segue says it waits for the address (20 s at most).
 cat > "$T/worker.sh" <<SH
 #!/bin/sh
-sh -c 'while [ ! -e "$T/killed" ]; do sleep 0.05; done; sleep 1' &
+sh -c 'i=0
+while [ \$i -lt 400 ] && ! { [ -e "$T/killed" ] && grep -q retrying "$T/segue.log"; }; do
+	sleep 0.05
+	i=\$((i + 1))
+done' &
 exec "$DEMO"
 SH
 chmod +x "$T/worker.sh"
