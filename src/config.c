@@ -232,6 +232,7 @@ static const struct rule rules[] = {
     {"restart-delay", check_duration, NULL, RESTART_DELAY_MIN, false},
     {"restart-max-delay", check_duration, NULL, RESTART_DELAY_MIN, false},
     {"stdout", check_enum, stdout_names, 0, false},
+    {"hook-timeout", check_duration, NULL, 0, true},
 };
 
 /* NULL when v is a good value of key, else why not. */
@@ -413,7 +414,7 @@ static const char *either(const char *a, const char *b)
 struct opts {
 	cfg_opt_t socket[12];
 	cfg_opt_t program[24];
-	cfg_opt_t root[12];
+	cfg_opt_t root[13];
 };
 
 static void build_socket_opts(cfg_opt_t *o)
@@ -477,6 +478,7 @@ cfg_t *config_cfg_new(const struct config_defaults *d)
 	r[i++] = (cfg_opt_t)CFG_STR("log-file", "", CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_STR("statsd", "", CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_STR("hook", "", CFGF_NONE);
+	r[i++] = (cfg_opt_t)CFG_STR("hook-timeout", "30s", CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_BOOL("fdstore", cfg_false, CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_SEC("socket", o.socket, sec);
 	r[i++] = (cfg_opt_t)CFG_SEC("program", o.program, sec);
@@ -840,6 +842,7 @@ static void load_globals(struct ctx *x, cfg_t *cfg, const struct config_defaults
 	c->statsd = get_str(&sc, "statsd");
 	load_statsd(&sc, c->statsd);
 	c->hook = get_str(&sc, "hook");
+	c->hook_timeout = get_value(&sc, "hook-timeout");
 	c->fdstore = cfg_getbool(cfg, "fdstore");
 }
 

@@ -75,6 +75,7 @@ struct config {
 	char *log_file;
 	char *statsd;
 	char *hook;
+	double hook_timeout; /* a hook still running then is killed */
 	bool fdstore;
 	size_t nsockets;
 	struct socket_conf *sockets;
