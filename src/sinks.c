@@ -25,7 +25,7 @@ struct hook {
 	pid_t pid;	/* 0: the slot is free */
 	bool killed;	/* by its deadline: its exit status says nothing new */
 	char event[32]; /* what it was run for */
-	char *program; /* "" for events of no program */
+	char *program;	/* "" for events of no program */
 	long long generation;
 	double timeout; /* hook-timeout when it started */
 	ev_timer deadline;
@@ -39,7 +39,10 @@ static char *statsd_target; /* the address statsd_fd is connected to */
 static bool wanted(const char *name, json_t *event)
 {
 	static const char *const names[] = {
-		"reload_succeeded", "reload_failed", "config_rejected", "crash_loop",
+	    "reload_succeeded",
+	    "reload_failed",
+	    "config_rejected",
+	    "crash_loop",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strcmp(name, names[i]) == 0)
@@ -121,8 +124,8 @@ static void run_hook(const char *hook, const char *name, json_t *event)
 	env_base(&env, NULL, 0);
 	strv_push(&env, xasprintf("SEGUE_EVENT=%s", name));
 	strv_push(&env, xasprintf("SEGUE_PROGRAM=%s", field(event, "program", prog, sizeof(prog))));
-	strv_push(&env, xasprintf("SEGUE_GENERATION=%s",
-				  field(event, "generation", gen, sizeof(gen))));
+	strv_push(&env,
+		  xasprintf("SEGUE_GENERATION=%s", field(event, "generation", gen, sizeof(gen))));
 	strv_push(&env, xasprintf("SEGUE_MESSAGE=%s", field(event, "msg", msg, sizeof(msg))));
 	/* The path is the whole command, whatever characters it holds. */
 	strv_push(&env, xasprintf("SEGUE_HOOK_PATH=%s", hook));
@@ -204,19 +207,21 @@ static void send_statsd(const char *target, const char *name, json_t *event)
 	for (char *p = text; *p; p++)
 		if (*p == '\n' || *p == '|')
 			*p = ' ';
-	char *dgram = xasprintf("_e{%zu,%zu}:%s|%s|t:%s|s:segue|#event:%s,program:%s,generation:%s",
-				strlen(title), strlen(text), title, text, alert_type(name), name,
-				*program ? program : "none",
-				field(event, "generation", gbuf, sizeof(gbuf)));
+	char *dgram =
+	    xasprintf("_e{%zu,%zu}:%s|%s|t:%s|s:segue|#event:%s,program:%s,generation:%s",
+		      strlen(title), strlen(text), title, text, alert_type(name), name,
+		      *program ? program : "none", field(event, "generation", gbuf, sizeof(gbuf)));
 	if (send(fd, dgram, strlen(dgram), MSG_DONTWAIT) < 0 && errno != EAGAIN)
 		debug("statsd: %s", strerror(errno));
 	free(dgram);
 	if (strncmp(name, "reload_", 7) == 0) {
 		json_t *ms = json_object_get(event, "duration_ms");
-		dgram = json_is_integer(ms)
-				? xasprintf("segue.reloads:1|c|#result:succeeded\nsegue.reload.duration:%lld|ms",
-					    (long long)json_integer_value(ms))
-				: xasprintf("segue.reloads:1|c|#result:failed");
+		dgram =
+		    json_is_integer(ms)
+			? xasprintf(
+			      "segue.reloads:1|c|#result:succeeded\nsegue.reload.duration:%lld|ms",
+			      (long long)json_integer_value(ms))
+			: xasprintf("segue.reloads:1|c|#result:failed");
 		if (send(fd, dgram, strlen(dgram), MSG_DONTWAIT) < 0 && errno != EAGAIN)
 			debug("statsd: %s", strerror(errno));
 		free(dgram);

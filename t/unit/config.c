@@ -476,8 +476,8 @@ static void test_hook_timeout(void)
 
 	refused(P "hook-timeout = 0\n", "segue.conf:2: hook-timeout: must be more than 0\n",
 		"hook-timeout 0");
-	refused(P "\nhook-timeout = soon\n",
-		"segue.conf:3: hook-timeout: bad duration \"soon\"\n", "hook-timeout not a duration");
+	refused(P "\nhook-timeout = soon\n", "segue.conf:3: hook-timeout: bad duration \"soon\"\n",
+		"hook-timeout not a duration");
 	c = accepted(P "hook-timeout = 1500ms\n", "hook-timeout 1500ms");
 	is_double(1.5, c ? c->hook_timeout : 0, "hook-timeout is 1.5 s");
 	config_unref(c);
