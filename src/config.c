@@ -232,6 +232,7 @@ static const struct rule rules[] = {
     {"restart-delay", check_duration, NULL, RESTART_DELAY_MIN, false},
     {"restart-max-delay", check_duration, NULL, RESTART_DELAY_MIN, false},
     {"stdout", check_enum, stdout_names, 0, false},
+    {"hook-timeout", check_duration, NULL, 0, true},
 };
 
 /* NULL when v is a good value of key, else why not. */
@@ -413,7 +414,7 @@ static const char *either(const char *a, const char *b)
 struct opts {
 	cfg_opt_t socket[12];
 	cfg_opt_t program[24];
-	cfg_opt_t root[12];
+	cfg_opt_t root[13];
 };
 
 static void build_socket_opts(cfg_opt_t *o)
@@ -477,6 +478,7 @@ cfg_t *config_cfg_new(const struct config_defaults *d)
 	r[i++] = (cfg_opt_t)CFG_STR("log-file", "", CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_STR("statsd", "", CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_STR("hook", "", CFGF_NONE);
+	r[i++] = (cfg_opt_t)CFG_STR("hook-timeout", "30s", CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_BOOL("fdstore", cfg_false, CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_SEC("socket", o.socket, sec);
 	r[i++] = (cfg_opt_t)CFG_SEC("program", o.program, sec);
@@ -840,6 +842,7 @@ static void load_globals(struct ctx *x, cfg_t *cfg, const struct config_defaults
 	c->statsd = get_str(&sc, "statsd");
 	load_statsd(&sc, c->statsd);
 	c->hook = get_str(&sc, "hook");
+	c->hook_timeout = get_value(&sc, "hook-timeout");
 	c->fdstore = cfg_getbool(cfg, "fdstore");
 }
 
@@ -1026,26 +1029,48 @@ static struct config *load_text(struct ctx *x, const char *buf, size_t len,
 	return c;
 }
 
-struct config *config_load(const char *file, const struct config_defaults *defs, FILE *errors)
+/* Loads the text a file held (read_file's, or an upgrade's record of
+ * it); the config keeps the text, so that an upgrade can hand it on. */
+static struct config *load(const char *file, char *buf, size_t len,
+			   const struct config_defaults *defs, FILE *errors)
 {
 	struct layout lay = {0};
 	struct config *c = NULL;
 	struct ctx x;
-	size_t len;
-	char *buf;
 
-	if (!config_begin(&x, file, errors, &defs))
-		return NULL;
-	x.lay = &lay;
-	if ((buf = read_file(&x, &len)) != NULL) {
-		c = load_text(&x, buf, len, defs);
+	if (!config_begin(&x, file, errors, &defs)) {
 		free(buf);
+		return NULL;
 	}
+	x.lay = &lay;
+	if (buf == NULL)
+		buf = read_file(&x, &len);
+	if (buf != NULL)
+		c = load_text(&x, buf, len, defs);
 	c = config_end(&x, c);
 	layout_free(&lay);
-	if (c != NULL)
+	if (c != NULL) {
 		c->file = absolute_path(file);
+		c->text = buf;
+		c->text_len = len;
+	} else {
+		free(buf);
+	}
 	return c;
+}
+
+struct config *config_load(const char *file, const struct config_defaults *defs, FILE *errors)
+{
+	return load(file, NULL, 0, defs, errors);
+}
+
+struct config *config_load_text(const char *file, const char *text, size_t len,
+				const struct config_defaults *defs, FILE *errors)
+{
+	char *copy = xmalloc(len + 1);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	return load(file, copy, len, defs, errors);
 }
 
 /* ---- the object ---- */
@@ -1096,6 +1121,7 @@ void config_unref(struct config *c)
 	free(c->sockets);
 	free(c->programs);
 	free(c->file);
+	free(c->text);
 	free(c->control);
 	free(c->control_group);
 	free(c->pidfile);

@@ -28,24 +28,24 @@ struct socket_conf {
 	bool reuseport;
 	bool v6only;
 	bool nodelay; /* TCP_NODELAY; accepted connections inherit it */
-	mode_t mode; /* unix sockets */
-	char *owner; /* unix sockets; "" for none */
+	mode_t mode;  /* unix sockets */
+	char *owner;  /* unix sockets; "" for none */
 	char *group;
 	int line; /* where it was defined, for messages */
 };
 
 struct program_conf {
 	char *name;
-	char *command; /* run as /bin/sh -c 'exec COMMAND' */
+	char *command;	 /* run as /bin/sh -c 'exec COMMAND' */
 	char *directory; /* "" for segue's working directory */
 	size_t nsockets;
-	char **sockets;   /* names, in fd order */
+	char **sockets;	   /* names, in fd order */
 	int *socket_index; /* index into config.sockets for each name */
 	int workers;
 	char *user; /* "" for segue's own */
 	char *group;
 	size_t nenv;
-	char **env; /* "KEY=VALUE" */
+	char **env;	       /* "KEY=VALUE" */
 	unsigned fd_protocols; /* enum fd_protocol bits */
 	enum ready_mode ready;
 	double ready_delay;
@@ -65,6 +65,8 @@ struct program_conf {
 struct config {
 	unsigned refs;
 	char *file; /* NULL in quick mode */
+	char *text; /* the file's text as parsed (NUL-terminated); NULL in quick mode */
+	size_t text_len;
 	char *control; /* "" when unset: the caller picks the default */
 	mode_t control_mode;
 	char *control_group;
@@ -73,6 +75,7 @@ struct config {
 	char *log_file;
 	char *statsd;
 	char *hook;
+	double hook_timeout; /* a hook still running then is killed */
 	bool fdstore;
 	size_t nsockets;
 	struct socket_conf *sockets;
@@ -85,7 +88,7 @@ struct config {
  * the file leaves unset (and the global keys they name win over the file). */
 struct config_defaults {
 	const char *directory;
-	int workers; /* 0: unset */
+	int workers;	   /* 0: unset */
 	const char *ready; /* NULL: unset, likewise below */
 	const char *ready_delay;
 	const char *ready_timeout;
@@ -99,14 +102,17 @@ struct config_defaults {
 
 /* Reads and validates FILE. Problems go to `errors` as "FILE:LINE: message"
  * lines, one each, and NULL is returned. */
-struct config *config_load(const char *file, const struct config_defaults *defs,
-			   FILE *errors);
+struct config *config_load(const char *file, const struct config_defaults *defs, FILE *errors);
+
+/* The same from text that FILE held once (an upgrade in place hands on
+ * the text each generation was started from). */
+struct config *config_load_text(const char *file, const char *text, size_t len,
+				const struct config_defaults *defs, FILE *errors);
 
 /* Builds the quick-mode config: sockets from `listen` ("[NAME=]ADDR"),
  * program "app" running argv joined into a command (each argument quoted
  * for the shell). Problems go to `errors`; NULL on error. */
-struct config *config_quick(char *const listen[], size_t nlisten,
-			    char *const argv[], size_t argc,
+struct config *config_quick(char *const listen[], size_t nlisten, char *const argv[], size_t argc,
 			    const struct config_defaults *defs, FILE *errors);
 
 struct config *config_ref(struct config *c);

@@ -7,6 +7,7 @@
 #include "core.h"
 #include "model.h"
 #include "reload.h"
+#include "state.h"
 #include "status.h"
 #include "utf8.h"
 #include "util.h"
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +26,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* waiting_for of a client that asked for an upgrade: the image that serves
+ * afterwards answers it. */
+#define WAIT_UPGRADE UINT_MAX
+
 enum client_mode { CLIENT_REQUESTS, CLIENT_EVENTS, CLIENT_CLOSING };
 
 struct client {
 	struct client *next;
 	int fd;
 	enum client_mode mode;
-	unsigned waiting_for; /* a reload's number, or 0 */
+	unsigned waiting_for; /* a reload's number, WAIT_UPGRADE, or 0 */
 	bool resume;	      /* its reload ended: the lines that waited are due */
 	ev_io io;
 	ev_timer idle;
@@ -224,6 +230,16 @@ static int do_signal(struct client *c, const struct request *r)
 		      json_pack("{s:b, s:s, s:i}", "ok", 1, "program", r->program, "signalled", n));
 }
 
+static int do_upgrade(struct client *c)
+{
+	char err[256];
+	if (core_upgrade(err, sizeof(err)) < 0)
+		return answer_error(c, err);
+	c->waiting_for = WAIT_UPGRADE;
+	ev_timer_stop(EV_DEFAULT, &c->idle);
+	return 0;
+}
+
 static int do_metrics(struct client *c)
 {
 	char *text = metrics_text();
@@ -248,7 +264,7 @@ static int dispatch(struct client *c, const struct request *r)
 	case REQ_SIGNAL:
 		return do_signal(c, r);
 	case REQ_UPGRADE:
-		return answer_error(c, "upgrade is not supported by this version yet");
+		return do_upgrade(c);
 	case REQ_STOP:
 		if (answer(c, json_pack("{s:b}", "ok", 1)) < 0)
 			return -1;
@@ -384,6 +400,32 @@ static void answer_waiting(const struct reload_result *r)
 	}
 }
 
+static json_t *upgrade_answer(const char *name, json_t *event)
+{
+	if (strcmp(name, "upgrade_succeeded") == 0)
+		return json_pack(
+		    "{s:b, s:O?, s:O?, s:O?, s:O?}", "ok", 1, "pid", json_object_get(event, "pid"),
+		    "from", json_object_get(event, "from"), "version", json_object_get(event, "to"),
+		    "message", json_object_get(event, "msg"));
+	const char *why = json_string_value(json_object_get(event, "reason"));
+	return json_pack("{s:b, s:o}", "ok", 0, "error", json_string_utf8(why ? why : "unknown"));
+}
+
+static void answer_upgrade(const char *name, json_t *event)
+{
+	for (struct client *c = clients, *next; c; c = next) {
+		next = c->next;
+		if (c->waiting_for != WAIT_UPGRADE)
+			continue;
+		c->waiting_for = 0;
+		if (answer(c, upgrade_answer(name, event)) == 0 && c->mode == CLIENT_REQUESTS) {
+			ev_timer_again(EV_DEFAULT, &c->idle);
+			c->resume = true;
+			ev_idle_start(EV_DEFAULT, &resume_idle);
+		}
+	}
+}
+
 static void on_event(const char *name, json_t *event, void *data)
 {
 	for (struct client *c = clients, *next; c; c = next) {
@@ -395,6 +437,8 @@ static void on_event(const char *name, json_t *event, void *data)
 	if (is_reload_end(name) && r &&
 	    json_integer_value(json_object_get(event, "reload")) == (json_int_t)r->id)
 		answer_waiting(r);
+	if (strcmp(name, "upgrade_succeeded") == 0 || strcmp(name, "upgrade_failed") == 0)
+		answer_upgrade(name, event);
 }
 
 /* --- accepting ----------------------------------------------------------- */
@@ -459,6 +503,23 @@ static bool evict_idle_client(void)
 	return true;
 }
 
+static struct client *client_new(int fd)
+{
+	struct client *c = xcalloc(1, sizeof(*c));
+	c->fd = fd;
+	ev_io_init(&c->io, client_cb, fd, EV_READ);
+	c->io.data = c;
+	ev_io_start(EV_DEFAULT, &c->io);
+	ev_init(&c->idle, idle_cb);
+	c->idle.repeat = CONTROL_IDLE_SECONDS;
+	c->idle.data = c;
+	ev_timer_again(EV_DEFAULT, &c->idle);
+	c->next = clients;
+	clients = c;
+	nclients++;
+	return c;
+}
+
 static void accept_one(int fd)
 {
 	uid_t uid = (uid_t)-1;
@@ -474,18 +535,7 @@ static void accept_one(int fd)
 		refuse(fd, "too many clients: try again later");
 		return;
 	}
-	struct client *c = xcalloc(1, sizeof(*c));
-	c->fd = fd;
-	ev_io_init(&c->io, client_cb, fd, EV_READ);
-	c->io.data = c;
-	ev_io_start(EV_DEFAULT, &c->io);
-	ev_init(&c->idle, idle_cb);
-	c->idle.repeat = CONTROL_IDLE_SECONDS;
-	c->idle.data = c;
-	ev_timer_again(EV_DEFAULT, &c->idle);
-	c->next = clients;
-	clients = c;
-	nclients++;
+	client_new(fd);
 }
 
 static void accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -601,6 +651,15 @@ static int make_directory(const char *path, char *err, size_t errlen)
 	return r < 0 ? -1 : 0;
 }
 
+static void start_accepting(void)
+{
+	ev_io_init(&accept_io, accept_cb, listen_fd, EV_READ);
+	ev_io_start(EV_DEFAULT, &accept_io);
+	ev_timer_init(&accept_pause, accept_resume_cb, ACCEPT_PAUSE, 0);
+	ev_idle_init(&resume_idle, resume_cb);
+	event_subscribe(on_event, NULL);
+}
+
 int control_open(const char *path, mode_t mode, const char *group, char *err, size_t errlen)
 {
 	if (group && *group) {
@@ -618,11 +677,7 @@ int control_open(const char *path, mode_t mode, const char *group, char *err, si
 	if (listen_fd < 0)
 		return -1;
 	socket_path = xstrdup(path);
-	ev_io_init(&accept_io, accept_cb, listen_fd, EV_READ);
-	ev_io_start(EV_DEFAULT, &accept_io);
-	ev_timer_init(&accept_pause, accept_resume_cb, ACCEPT_PAUSE, 0);
-	ev_idle_init(&resume_idle, resume_cb);
-	event_subscribe(on_event, NULL);
+	start_accepting();
 	return 0;
 }
 
@@ -641,4 +696,75 @@ void control_close(void)
 	socket_path = NULL;
 	ev_idle_stop(EV_DEFAULT, &resume_idle);
 	ev_timer_stop(EV_DEFAULT, &accept_pause);
+}
+
+/* --- across an upgrade in place ------------------------------------------ */
+
+/* Clients that stream events or wait for the upgrade's answer go on in the
+ * next image, with what was not sent to them yet; the others are closed
+ * by the exec, as between two requests: they connect again. */
+static json_t *client_save(const struct client *c)
+{
+	state_keep_fd(c->fd);
+	return json_pack("{s:i, s:b, s:b, s:o}", "fd", c->fd, "events", c->mode == CLIENT_EVENTS,
+			 "upgrade", c->waiting_for == WAIT_UPGRADE, "out",
+			 state_hex(c->out ? c->out + c->outpos : "", c->outlen - c->outpos));
+}
+
+json_t *control_save(void)
+{
+	json_t *a = json_array();
+	for (const struct client *c = clients; c; c = c->next)
+		if (c->mode == CLIENT_EVENTS || c->waiting_for == WAIT_UPGRADE)
+			json_array_append_new(a, client_save(c));
+	state_keep_fd(listen_fd);
+	return json_pack("{s:i, s:s, s:I, s:o}", "fd", listen_fd, "path", socket_path, "gid",
+			 (json_int_t)allowed_gid, "clients", a);
+}
+
+static void client_restore(json_t *j)
+{
+	int fd = (int)json_integer_value(json_object_get(j, "fd"));
+	if (!state_kept_fd(fd))
+		return;
+	struct client *c = client_new(fd);
+	if (json_is_true(json_object_get(j, "events"))) {
+		c->mode = CLIENT_EVENTS;
+		ev_timer_stop(EV_DEFAULT, &c->idle);
+	}
+	if (json_is_true(json_object_get(j, "upgrade"))) {
+		c->waiting_for = WAIT_UPGRADE;
+		ev_timer_stop(EV_DEFAULT, &c->idle);
+	}
+	char *out;
+	size_t n;
+	if (state_unhex(json_object_get(j, "out"), &out, &n) == 0) {
+		append(c, out, n);
+		free(out);
+		update_watcher(c);
+	}
+}
+
+int control_restore(json_t *j, char *err, size_t len)
+{
+	int fd = (int)json_integer_value(json_object_get(j, "fd"));
+	const char *path = json_string_value(json_object_get(j, "path"));
+	if (!state_kept_fd(fd) || !path) {
+		snprintf(err, len, "state: no control socket");
+		return -1;
+	}
+	listen_fd = fd;
+	socket_path = xstrdup(path);
+	allowed_gid = (gid_t)json_integer_value(json_object_get(j, "gid"));
+	start_accepting();
+	size_t i;
+	json_t *c;
+	json_array_foreach (json_object_get(j, "clients"), i, c)
+		client_restore(c);
+	return 0;
+}
+
+const char *control_path(void)
+{
+	return socket_path;
 }

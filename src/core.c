@@ -8,6 +8,7 @@
 #include "model.h"
 #include "reload.h"
 #include "sinks.h"
+#include "upgrade.h"
 #include "util.h"
 #include "version.h"
 #include "worker.h"
@@ -243,6 +244,11 @@ int core_signal(const char *program, int sig, char *err, size_t len)
 	return n;
 }
 
+int core_upgrade(char *err, size_t len)
+{
+	return upgrade_start(err, len);
+}
+
 void core_stop(bool now)
 {
 	if (now) {
@@ -276,9 +282,11 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	case SIGUSR1:
 		log_reopen(); /* a failure is logged, and the old file stays */
 		break;
-	case SIGUSR2:
-		warn("SIGUSR2 (upgrade) is not supported yet: ignored");
+	case SIGUSR2: {
+		char err[256];
+		core_upgrade(err, sizeof(err)); /* events say how it goes */
 		break;
+	}
 	case SIGTTIN:
 	case SIGTTOU:
 		core_scale_all(w->signum == SIGTTIN ? +1 : -1,
@@ -289,7 +297,8 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
-	if (!sinks_child_exited(w->rpid, w->rstatus) && !worker_reaped(w->rpid, w->rstatus))
+	if (!sinks_child_exited(w->rpid, w->rstatus) && !worker_reaped(w->rpid, w->rstatus) &&
+	    !upgrade_child_exited(w->rpid, w->rstatus))
 		/* an orphan of some worker, reaped as the subreaper */
 		worker_check_lingering();
 	core_settle();
@@ -366,6 +375,19 @@ int core_start(struct config *config, char *err, size_t len)
 	worker_grant_spawns(SPAWNS_PER_PASS);
 	core_settle();
 	return 0;
+}
+
+void core_adopt(void)
+{
+	watch();
+	/* the previous image blocked every signal for the exec */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* children that exited meanwhile are reaped as any other */
+	ev_feed_signal(SIGCHLD);
+	worker_grant_spawns(SPAWNS_PER_PASS);
+	core_settle();
 }
 
 void core_teardown(void)

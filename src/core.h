@@ -31,6 +31,13 @@ void core_scale_all(int delta, const char *source);
 /* `signal`: sends sig to the serving generation's workers of program;
  * returns how many, or -1 with a message. */
 int core_signal(const char *program, int sig, char *err, size_t len);
+/* `upgrade` and SIGUSR2: 0 when under way, or -1 with the reason. */
+int core_upgrade(char *err, size_t len);
+
+/* After an upgrade in place restored the model: watches signals and
+ * children again, reaps what exited during the exec, and settles. */
+void core_adopt(void);
+
 /* Graceful stop; `now` (a second request) kills every worker at once. */
 void core_stop(bool now);
 

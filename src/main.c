@@ -12,6 +12,8 @@
 #include "reload.h"
 #include "sinks.h"
 #include "systemd.h"
+#include "state.h"
+#include "upgrade.h"
 #include "util.h"
 #include "version.h"
 #include "worker.h"
@@ -38,6 +40,10 @@ struct options {
 	struct config_defaults defs;
 	char **argv; /* quick mode command */
 	size_t argc;
+	int state_fd;	      /* adopt the state there (an upgrade in place) */
+	int previous_fd;      /* the image before, for a fallback */
+	const char *fallback; /* this is that fallback: why the upgrade failed */
+	int upgrade_check;    /* the state format a preflight asks about, or -1 */
 };
 
 static const char usage_text[] =
@@ -77,6 +83,9 @@ enum long_only {
 	OPT_FD_PROTOCOL,
 	OPT_PIDFILE,
 	OPT_LOG_FORMAT,
+	OPT_STATE_FD,
+	OPT_UPGRADE_CHECK,
+	OPT_UPGRADE_FALLBACK,
 };
 
 static const struct option long_options[] = {
@@ -96,6 +105,9 @@ static const struct option long_options[] = {
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
+    {"state-fd", required_argument, NULL, OPT_STATE_FD},
+    {"upgrade-check", required_argument, NULL, OPT_UPGRADE_CHECK},
+    {"upgrade-fallback", required_argument, NULL, OPT_UPGRADE_FALLBACK},
     {NULL, 0, NULL, 0},
 };
 
@@ -161,6 +173,25 @@ static void __attribute__((noreturn)) print_version(void)
 	print_and_exit(line);
 }
 
+/* The options an upgrade in place gives the next image (not for people). */
+static void set_upgrade_option(struct options *o, int opt, const char *arg)
+{
+	char *end;
+	if (opt == OPT_UPGRADE_FALLBACK) {
+		o->fallback = arg;
+	} else if (opt == OPT_UPGRADE_CHECK) {
+		o->upgrade_check = (int)strtol(arg, &end, 10);
+		if (*end || o->upgrade_check < 0)
+			usage_error("--upgrade-check: \"%s\" is not a state format", arg);
+	} else {
+		o->state_fd = (int)strtol(arg, &end, 10);
+		if (*end == ',')
+			o->previous_fd = (int)strtol(end + 1, &end, 10);
+		if (*end || o->state_fd < 3)
+			usage_error("--state-fd: \"%s\" is not N,M", arg);
+	}
+}
+
 static void parse_options(struct options *o, int argc, char **argv)
 {
 	int opt;
@@ -175,6 +206,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 			strv_push(&o->listen, xstrdup(optarg));
 		else if (opt == 'n')
 			o->defs.workers = parse_workers(optarg);
+		else if (opt >= OPT_STATE_FD)
+			set_upgrade_option(o, opt, optarg);
 		else if (opt == 'V')
 			print_version();
 		else if (opt == 'h')
@@ -234,16 +267,16 @@ static char *starting_directory(void)
 	return cwd ? cwd : xstrdup("/");
 }
 
-static char control_path[256];
+static char control_socket[256];
 
 static void pick_control_path(const struct config *c)
 {
 	if (c->control && *c->control)
-		snprintf(control_path, sizeof(control_path), "%s", c->control);
+		snprintf(control_socket, sizeof(control_socket), "%s", c->control);
 	/* A path that does not fit is too long for a socket address as well:
 	 * control_open refuses it, naming it, when it binds. */
 	else
-		(void)control_default_path(control_path, sizeof(control_path));
+		(void)control_default_path(control_socket, sizeof(control_socket));
 }
 
 static struct config *load(struct options *o)
@@ -255,31 +288,11 @@ static struct config *load(struct options *o)
 	return config_load(o->config_file, &o->defs, stderr);
 }
 
-/* Runs the supervisor until it stops: 0 after a clean stop, 2 when it
- * could not start (the control socket, a socket to bind). */
-static int run(struct config *config, const struct options *o, const char *directory)
+/* Serves until a stop when status is 0, then takes everything down. */
+static int serve(int status)
 {
-	model_init(now_wall(), now_mono());
-	launch_init(control_path, directory);
-	reload_init(o->config_file, &o->defs);
-	worker_init(core_settle);
-	systemd_start();
-	sinks_start();
-	char err[512];
-	int status = EXIT_RUNTIME;
-	bool pidfile = config->pidfile && *config->pidfile;
-	if (control_open(control_path, config->control_mode, config->control_group, err,
-			 sizeof(err)) < 0)
-		event_emit(LEVEL_ERROR, "stopped", NULL, "control socket: %s", err);
-	else if (notify_dir_open_beside(control_path, err, sizeof(err)) < 0)
-		event_emit(LEVEL_ERROR, "stopped", NULL, "notify sockets: %s", err);
-	else if (core_start(config, err, sizeof(err)) < 0)
-		event_emit(LEVEL_ERROR, "stopped", NULL, "%s", err);
-	else if (pidfile && write_pidfile(config->pidfile, getpid()) < 0)
-		event_emit(LEVEL_ERROR, "stopped", NULL, "pidfile %s: %s", config->pidfile,
-			   strerror(errno));
-	else
-		status = 0;
+	const struct config *c = model->config;
+	char *pidfile = xstrdup(c && c->pidfile ? c->pidfile : "");
 	if (status == 0)
 		ev_run(EV_DEFAULT, 0);
 	core_teardown();
@@ -288,18 +301,123 @@ static int run(struct config *config, const struct options *o, const char *direc
 	systemd_stop();
 	notify_dir_close();
 	launch_cleanup();
-	if (status == 0 && pidfile && remove_pidfile(config->pidfile, getpid()) < 0)
-		syswarn("removing pidfile %s", config->pidfile);
+	if (status == 0 && *pidfile && remove_pidfile(pidfile, getpid()) < 0)
+		syswarn("removing pidfile %s", pidfile);
+	free(pidfile);
 	if (status == 0)
 		event_emit(LEVEL_INFO, "stopped", NULL, "all workers are gone");
 	return status;
 }
 
+/* Runs the supervisor until it stops: 0 after a clean stop, 2 when it
+ * could not start (the control socket, a socket to bind). */
+static int run(struct config *config, const struct options *o, const char *directory)
+{
+	model_init(now_wall(), now_mono());
+	launch_init(control_socket, directory);
+	reload_init(o->config_file, &o->defs);
+	worker_init(core_settle);
+	systemd_start();
+	sinks_start();
+	char err[512];
+	int status = EXIT_RUNTIME;
+	if (control_open(control_socket, config->control_mode, config->control_group, err,
+			 sizeof(err)) < 0)
+		event_emit(LEVEL_ERROR, "stopped", NULL, "control socket: %s", err);
+	else if (notify_dir_open_beside(control_socket, err, sizeof(err)) < 0)
+		event_emit(LEVEL_ERROR, "stopped", NULL, "notify sockets: %s", err);
+	else if (core_start(config, err, sizeof(err)) < 0)
+		event_emit(LEVEL_ERROR, "stopped", NULL, "%s", err);
+	else if (*config->pidfile && write_pidfile(config->pidfile, getpid()) < 0)
+		event_emit(LEVEL_ERROR, "stopped", NULL, "pidfile %s: %s", config->pidfile,
+			   strerror(errno));
+	else
+		status = 0;
+	return serve(status);
+}
+
+/* The parts of the state an upgrade in place hands on, in the order the
+ * next image restores them. */
+static void register_state(void)
+{
+	state_register("upgrade", upgrade_save, upgrade_restore);
+	state_register("model", model_save, model_restore);
+	state_register("workers", worker_save, worker_restore);
+	state_register("reload", reload_save, reload_restore);
+	state_register("control", control_save, control_restore);
+	state_register("systemd", systemd_save, systemd_restore);
+}
+
+/* This image was exec'ed by an upgrade in place (or back by a failed
+ * one): it takes the state over, or hands it back to the previous image. */
+static int adopt(struct options *o)
+{
+	struct config *quick = o->listen.n > 0 ? load(o) : NULL;
+	char err[512] = "";
+	model_init(0, 0);
+	reload_init(o->config_file, &o->defs);
+	worker_init(core_settle);
+	upgrade_set_previous(o->previous_fd);
+	int r = -1;
+	if (segue_fail_adoption)
+		snprintf(err, sizeof(err), "adoption refused: test build %s", segue_version);
+	else
+		r = state_read(o->state_fd, o->previous_fd, quick, &o->defs, err, sizeof(err));
+	if (quick)
+		config_unref(quick);
+	if (r < 0) {
+		if (!o->fallback) /* a fallback that fails too has nothing to go back to */
+			upgrade_fall_back(o->state_fd, err);
+		fprintf(stderr, "segue: cannot take over the state: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	if (log_open(model->config->log_format, model->config->log_file) < 0)
+		fprintf(stderr, "segue: %s\n", log_error());
+	raise_fd_limit();
+	char *directory = starting_directory();
+	launch_init(control_path(), directory);
+	free(directory);
+	if (notify_dir_adopt(control_path()) < 0)
+		syswarn("notify sockets beside %s", control_path());
+	systemd_start();
+	sinks_start();
+	core_adopt();
+	state_done(o->state_fd);
+	upgrade_forget_previous();
+	upgrade_hold_image();
+	upgrade_adopted(o->fallback);
+	return serve(0);
+}
+
+/* The preflight of an upgrade: this binary says what it is, and whether
+ * it reads the state format of the segue that asks. */
+static int upgrade_check(int format)
+{
+	if (format < STATE_FORMAT_OLDEST || format > STATE_FORMAT) {
+		fprintf(stderr, "segue %s reads state formats %d to %d, not %d\n", segue_version,
+			STATE_FORMAT_OLDEST, STATE_FORMAT, format);
+		return EXIT_USAGE;
+	}
+	printf("segue %s\nstate formats %d-%d\n", segue_version, STATE_FORMAT_OLDEST, STATE_FORMAT);
+	return fflush(stdout) == 0 ? 0 : EXIT_RUNTIME;
+}
+
 int main(int argc, char **argv)
 {
-	struct options o = {0};
+	struct options o = {.state_fd = -1, .previous_fd = -1, .upgrade_check = -1};
 	parse_options(&o, argc, argv);
+	if (o.upgrade_check >= 0)
+		return upgrade_check(o.upgrade_check);
 	ensure_std_fds();
+	upgrade_init(argc, argv);
+	register_state();
+	if (o.state_fd >= 0) {
+		int status = adopt(&o);
+		upgrade_cleanup();
+		strv_free(&o.listen);
+		return status;
+	}
+	upgrade_hold_image();
 	struct config *config = load(&o);
 	int status = EXIT_USAGE;
 	if (config && o.test) {
@@ -318,6 +436,7 @@ int main(int argc, char **argv)
 	}
 	if (config)
 		config_unref(config);
+	upgrade_cleanup();
 	strv_free(&o.listen);
 	return status;
 }

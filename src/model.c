@@ -2,6 +2,7 @@
  * sockets, generations, slots and workers. No I/O and no processes. */
 /* SPDX-License-Identifier: MIT */
 #include "model.h"
+#include "state.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -273,7 +274,7 @@ void model_worker_set_status(struct worker *w, const char *text)
 	snprintf(w->status, sizeof(w->status), "%s", text);
 }
 
-void model_worker_set_io(struct worker *w, struct worker_io *io)
+void model_worker_set_io(struct worker *w, void *io)
 {
 	w->io = io;
 }
@@ -322,4 +323,262 @@ void model_set_stopping(void)
 struct counters *model_counters(void)
 {
 	return &m.counters;
+}
+
+/* --- the model across an upgrade in place -------------------------------- */
+
+static json_t *socket_save(const struct held_socket *h)
+{
+	const struct socket_conf *c = &h->conf;
+	state_keep_fd(h->fd);
+	return json_pack("{s:s, s:s, s:i, s:b, s:b, s:b, s:i, s:s, s:s, s:i, s:i, s:b}", "name",
+			 c->name, "listen", c->listen, "backlog", c->backlog, "reuseport",
+			 c->reuseport, "v6only", c->v6only, "nodelay", c->nodelay, "mode",
+			 (int)c->mode, "owner", c->owner, "group", c->group, "fd", h->fd, "refs",
+			 (int)h->refs, "stored", h->stored);
+}
+
+static int held_index(const struct held_socket *h)
+{
+	int i = 0;
+	for (const struct held_socket *s = m.sockets; s && s != h; s = s->next)
+		i++;
+	return i;
+}
+
+static json_t *slot_save(const struct slot *s)
+{
+	return json_pack("{s:I, s:I, s:I, s:f, s:f, s:s}", "spawns", (json_int_t)s->spawns,
+			 "failures", (json_int_t)s->failures, "restarts", (json_int_t)s->restarts,
+			 "delay", s->delay, "restart_due", s->restart_due, "failure", s->failure);
+}
+
+static json_t *program_save(const struct program_run *p)
+{
+	json_t *slots = json_array();
+	for (int i = 0; i < p->nslots; i++)
+		json_array_append_new(slots, slot_save(p->slots[i]));
+	return json_pack("{s:s?, s:b, s:i, s:o}", "directory", p->directory, "pinned", p->pinned,
+			 "desired", p->desired, "slots", slots);
+}
+
+static json_t *generation_save(const struct generation *g)
+{
+	json_t *sockets = json_array(), *programs = json_array();
+	for (size_t i = 0; i < g->config->nsockets; i++)
+		json_array_append_new(sockets, json_integer(held_index(g->sockets[i])));
+	for (size_t i = 0; i < g->nprograms; i++)
+		json_array_append_new(programs, program_save(&g->programs[i]));
+	return json_pack("{s:I, s:i, s:o, s:f, s:o, s:o}", "number", (json_int_t)g->number, "state",
+			 (int)g->state, "config", state_config_id(g->config), "started", g->started,
+			 "sockets", sockets, "programs", programs);
+}
+
+static json_t *model_worker_json(const struct worker *w)
+{
+	return json_pack("{s:I, s:I, s:i, s:i, s:i, s:f, s:f, s:f, s:I, s:s}", "generation",
+			 (json_int_t)w->prog->gen->number, "program", (json_int_t)w->prog->index,
+			 "slot", w->slot, "pid", (int)w->pid, "state", (int)w->state, "deadline",
+			 w->deadline, "started", w->started, "since", w->since, "restarts",
+			 (json_int_t)w->restarts, "status", w->status);
+}
+
+json_t *model_save(void)
+{
+	json_t *sockets = json_array(), *gens = json_array(), *workers = json_array();
+	for (const struct held_socket *h = m.sockets; h; h = h->next)
+		json_array_append_new(sockets, socket_save(h));
+	for (const struct generation *g = m.generations; g; g = g->next)
+		json_array_append_new(gens, generation_save(g));
+	for (const struct worker *w = m.workers; w; w = w->next)
+		json_array_append_new(workers, model_worker_json(w));
+	const struct counters *k = &m.counters;
+	return json_pack(
+	    "{s:f, s:f, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:f, s:I, s:I}}",
+	    "started_wall", m.started_wall, "started_mono", m.started_mono, "last_generation",
+	    (json_int_t)m.last_generation, "config", state_config_id(m.config), "sockets", sockets,
+	    "generations", gens, "workers", workers, "serving",
+	    (json_int_t)(m.serving ? m.serving->number : 0), "pending",
+	    (json_int_t)(m.pending ? m.pending->number : 0), "counters", "reloads_ok",
+	    (json_int_t)k->reloads_ok, "reloads_failed", (json_int_t)k->reloads_failed,
+	    "last_reload_seconds", k->last_reload_seconds, "worker_restarts",
+	    (json_int_t)k->worker_restarts, "crash_loops", (json_int_t)k->crash_loops);
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static long jint(json_t *o, const char *key)
+{
+	return (long)json_integer_value(json_object_get(o, key));
+}
+
+static double jreal(json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static struct held_socket *socket_restore(json_t *j, char *err, size_t len)
+{
+	struct socket_conf c = {
+	    .name = (char *)jstr(j, "name"),
+	    .listen = (char *)jstr(j, "listen"),
+	    .backlog = (int)jint(j, "backlog"),
+	    .reuseport = json_is_true(json_object_get(j, "reuseport")),
+	    .v6only = json_is_true(json_object_get(j, "v6only")),
+	    .nodelay = json_is_true(json_object_get(j, "nodelay")),
+	    .mode = (mode_t)jint(j, "mode"),
+	    .owner = (char *)jstr(j, "owner"),
+	    .group = (char *)jstr(j, "group"),
+	};
+	char why[128];
+	int fd = (int)jint(j, "fd");
+	if (parse_address(c.listen, &c.addr, why, sizeof(why)) < 0 || !state_kept_fd(fd)) {
+		snprintf(err, len, "state: socket %s (%s): %s", c.name, c.listen,
+			 state_kept_fd(fd) ? why : "its descriptor was not passed");
+		return NULL;
+	}
+	struct held_socket *h =
+	    model_socket_add(&c, fd, json_is_true(json_object_get(j, "stored")));
+	h->refs = (unsigned)jint(j, "refs");
+	return h;
+}
+
+/* Held sockets, in the order saved (model_socket_add puts each first). */
+static struct held_socket **sockets_restore(json_t *a, size_t *n, char *err, size_t len)
+{
+	*n = json_array_size(a);
+	struct held_socket **all = xcalloc(*n + 1, sizeof(*all));
+	for (size_t i = *n; i-- > 0;)
+		if (!(all[i] = socket_restore(json_array_get(a, i), err, len))) {
+			free(all);
+			return NULL;
+		}
+	return all;
+}
+
+static void slot_restore(struct slot *s, json_t *j)
+{
+	s->spawns = (unsigned)jint(j, "spawns");
+	s->failures = (unsigned)jint(j, "failures");
+	s->restarts = (unsigned)jint(j, "restarts");
+	s->delay = jreal(j, "delay");
+	s->restart_due = jreal(j, "restart_due");
+	snprintf(s->failure, sizeof(s->failure), "%s", jstr(j, "failure"));
+}
+
+static void program_restore(struct program_run *p, json_t *j)
+{
+	json_t *dir = json_object_get(j, "directory"), *slots = json_object_get(j, "slots");
+	model_program_set_directory(p, json_string_value(dir),
+				    json_is_true(json_object_get(j, "pinned")));
+	model_program_set_desired(p, (int)json_array_size(slots));
+	for (size_t i = 0; i < json_array_size(slots); i++)
+		slot_restore(p->slots[i], json_array_get(slots, i));
+	p->desired = (int)jint(j, "desired");
+}
+
+static struct generation *generation_restore(json_t *j, struct held_socket **all, size_t nall,
+					     char *err, size_t len)
+{
+	struct config *c = state_config(json_object_get(j, "config"));
+	json_t *socks = json_object_get(j, "sockets"), *progs = json_object_get(j, "programs");
+	if (!c || json_array_size(socks) != c->nsockets || json_array_size(progs) != c->nprograms) {
+		snprintf(err, len, "state: generation %ld does not match its config",
+			 jint(j, "number"));
+		return NULL;
+	}
+	struct held_socket **held = xcalloc(c->nsockets + 1, sizeof(*held));
+	for (size_t i = 0; i < c->nsockets; i++) {
+		size_t k = (size_t)json_integer_value(json_array_get(socks, i));
+		if (k >= nall) {
+			snprintf(err, len, "state: generation %ld names no socket %zu",
+				 jint(j, "number"), k);
+			free(held);
+			return NULL;
+		}
+		held[i] = all[k];
+	}
+	struct generation *g = model_generation_new(c, held);
+	g->number = (unsigned)jint(j, "number");
+	g->state = (enum generation_state)jint(j, "state");
+	g->started = jreal(j, "started");
+	for (size_t i = 0; i < g->nprograms; i++)
+		program_restore(&g->programs[i], json_array_get(progs, i));
+	return g;
+}
+
+static struct generation *generation_numbered(unsigned number)
+{
+	for (struct generation *g = m.generations; g; g = g->next)
+		if (g->number == number)
+			return g;
+	return NULL;
+}
+
+static int worker_rebuild(json_t *j, char *err, size_t len)
+{
+	struct generation *g = generation_numbered((unsigned)jint(j, "generation"));
+	size_t prog = (size_t)jint(j, "program");
+	int slot = (int)jint(j, "slot");
+	if (!g || prog >= g->nprograms || slot < 0 || slot >= g->programs[prog].nslots) {
+		snprintf(err, len, "state: worker %ld has no place", jint(j, "pid"));
+		return -1;
+	}
+	struct worker *w = xcalloc(1, sizeof(*w));
+	w->prog = &g->programs[prog];
+	w->slot = slot;
+	w->pid = (pid_t)jint(j, "pid");
+	w->state = (enum worker_state)jint(j, "state");
+	w->deadline = jreal(j, "deadline");
+	w->started = jreal(j, "started");
+	w->since = jreal(j, "since");
+	w->restarts = (unsigned)jint(j, "restarts");
+	snprintf(w->status, sizeof(w->status), "%s", jstr(j, "status"));
+	if (w->state == WORKER_STARTING || w->state == WORKER_READY)
+		w->prog->slots[slot]->worker = w;
+	/* saved newest first: each goes last to keep that order */
+	struct worker **tail = &m.workers;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = w;
+	m.nworkers++;
+	g->live++;
+	return 0;
+}
+
+static void counters_restore(json_t *k)
+{
+	m.counters.reloads_ok = (unsigned)jint(k, "reloads_ok");
+	m.counters.reloads_failed = (unsigned)jint(k, "reloads_failed");
+	m.counters.last_reload_seconds = jreal(k, "last_reload_seconds");
+	m.counters.worker_restarts = (unsigned)jint(k, "worker_restarts");
+	m.counters.crash_loops = (unsigned)jint(k, "crash_loops");
+}
+
+int model_restore(json_t *j, char *err, size_t len)
+{
+	size_t nall;
+	struct held_socket **all = sockets_restore(json_object_get(j, "sockets"), &nall, err, len);
+	json_t *gens = json_object_get(j, "generations"), *workers = json_object_get(j, "workers");
+	int r = all ? 0 : -1;
+	for (size_t i = json_array_size(gens); r == 0 && i-- > 0;)
+		r = generation_restore(json_array_get(gens, i), all, nall, err, len) ? 0 : -1;
+	for (size_t i = 0; r == 0 && i < json_array_size(workers); i++)
+		r = worker_rebuild(json_array_get(workers, i), err, len);
+	free(all);
+	if (r < 0)
+		return -1;
+	m.started_wall = jreal(j, "started_wall");
+	m.started_mono = jreal(j, "started_mono");
+	m.last_generation = (unsigned)jint(j, "last_generation");
+	m.serving = generation_numbered((unsigned)jint(j, "serving"));
+	m.pending = generation_numbered((unsigned)jint(j, "pending"));
+	model_set_config(state_config(json_object_get(j, "config")));
+	counters_restore(json_object_get(j, "counters"));
+	m.version++;
+	return 0;
 }

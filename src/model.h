@@ -7,6 +7,7 @@
 #define SEGUE_MODEL_H
 
 #include <ev.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -24,7 +25,6 @@ struct held_socket {
 };
 
 struct program_run;
-struct worker_io; /* worker.c's descriptors and watchers */
 
 struct worker {
 	struct worker *next; /* every worker, newest first */
@@ -37,7 +37,7 @@ struct worker {
 	double since;	   /* wall clock of the last state change */
 	unsigned restarts; /* of its slot before it */
 	char status[256];  /* STATUS= text, or why it failed */
-	struct worker_io *io;
+	void *io;	   /* the worker module's own: its descriptors and watchers */
 };
 
 /* A slot of a program in a generation: one worker position. */
@@ -158,7 +158,7 @@ void model_worker_set_pid(struct worker *w, pid_t pid);
 void model_worker_set_state(struct worker *w, enum worker_state s, double deadline,
 			    double now_wall);
 void model_worker_set_status(struct worker *w, const char *text);
-void model_worker_set_io(struct worker *w, struct worker_io *io);
+void model_worker_set_io(struct worker *w, void *io);
 /* Unlinks and frees it (its io must be gone). */
 void model_worker_free(struct worker *w);
 struct worker *model_worker_by_pid(pid_t pid);
@@ -168,5 +168,10 @@ void model_set_config(struct config *c);
 void model_set_stopping(void);
 struct counters *model_counters(void);
 void model_init(double wall, double mono);
+
+/* The model as JSON for an upgrade in place (state.h), and back. Worker
+ * descriptors and watchers are worker.c's part. */
+json_t *model_save(void);
+int model_restore(json_t *j, char *err, size_t len);
 
 #endif

@@ -68,6 +68,7 @@ int notify_parse(const char *buf, size_t len, struct notify_msg *m)
 }
 
 static char *notify_dir;
+static unsigned serial; /* the next socket's name */
 
 /* The room a socket name takes after the directory: "/" and a serial. */
 #define SOCKET_NAME_ROOM 12
@@ -176,6 +177,31 @@ int notify_dir_open_beside(const char *control_path, char *err, size_t len)
 	return 0;
 }
 
+int notify_dir_adopt(const char *control_path)
+{
+	char *path = NULL;
+	if (!control_path || asprintf(&path, "%s.notify", control_path) < 0)
+		return -1;
+	DIR *d = opendir(path);
+	if (!d) {
+		free(path);
+		return -1;
+	}
+	/* The sockets of the workers that live on keep their names: new ones
+	 * are numbered after them. */
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		unsigned long n = strtoul(e->d_name, &end, 10);
+		if (e->d_name[0] != '.' && !*end && n >= serial)
+			serial = (unsigned)n + 1;
+	}
+	closedir(d);
+	free(notify_dir);
+	notify_dir = path;
+	return 0;
+}
+
 void notify_dir_close(void)
 {
 	if (notify_dir && rmdir(notify_dir) < 0 && errno != ENOENT)
@@ -186,7 +212,6 @@ void notify_dir_close(void)
 
 int notify_open(uid_t owner, char *name, size_t len)
 {
-	static unsigned serial;
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%u", notify_dir, serial++);
 	if (!notify_dir || n < 0 || (size_t)n >= sizeof(sun.sun_path) || (size_t)n >= len) {

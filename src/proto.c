@@ -60,7 +60,7 @@ const struct proto_verb proto_verbs[] = {
     {"metrics", REQ_METRICS, 0, VERB_STREAM, "", "Prometheus metrics"},
     {"events", REQ_EVENTS, 0, VERB_STREAM, "", "follow events, one JSON object a line"},
     {"version", REQ_VERSION, 0, 0, "", "segue's and seguectl's versions"},
-    {"upgrade", REQ_UPGRADE, 0, 0, "", "re-execute segue in place"},
+    {"upgrade", REQ_UPGRADE, 0, VERB_WAIT, "", "re-execute segue in place; answers when it ran"},
 };
 
 const size_t proto_nverbs = sizeof(proto_verbs) / sizeof(proto_verbs[0]);

@@ -5,6 +5,7 @@
 #include "hold.h"
 #include "log.h"
 #include "model.h"
+#include "state.h"
 #include "utf8.h"
 #include "util.h"
 #include "worker.h"
@@ -538,4 +539,59 @@ void reload_forget(void)
 	if (running)
 		transaction_free(running);
 	running = NULL;
+}
+
+/* --- across an upgrade in place ------------------------------------------ */
+
+json_t *reload_save(void)
+{
+	json_t *names = json_array(), *dirs = json_array();
+	for (size_t i = 0; i < previous.n; i++) {
+		json_array_append_new(names, json_string(previous.names[i]));
+		json_array_append_new(dirs, previous.dirs[i] ? json_string(previous.dirs[i])
+							     : json_null());
+	}
+	return json_pack("{s:I, s:{s:o, s:o, s:o}, s:{s:I, s:i, s:I, s:s, s:s, s:f}}", "seq",
+			 (json_int_t)seq, "previous", "config", state_config_id(previous.config),
+			 "names", names, "dirs", dirs, "last", "id", (json_int_t)last.id, "outcome",
+			 (int)last.outcome, "generation", (json_int_t)last.generation, "release",
+			 last.release, "reason", last.reason, "duration_ms", last.duration_ms);
+}
+
+static void previous_restore(json_t *p)
+{
+	json_t *names = json_object_get(p, "names"), *dirs = json_object_get(p, "dirs");
+	struct config *c = state_config(json_object_get(p, "config"));
+	if (!c)
+		return;
+	previous.config = config_ref(c);
+	previous.n = json_array_size(names);
+	previous.names = xcalloc(previous.n + 1, sizeof(char *));
+	previous.dirs = xcalloc(previous.n + 1, sizeof(char *));
+	for (size_t i = 0; i < previous.n; i++) {
+		const char *name = json_string_value(json_array_get(names, i));
+		const char *dir = json_string_value(json_array_get(dirs, i));
+		previous.names[i] = xstrdup(name ? name : "");
+		previous.dirs[i] = dir ? xstrdup(dir) : NULL;
+	}
+}
+
+int reload_restore(json_t *j, char *err, size_t len)
+{
+	json_t *l = json_object_get(j, "last");
+	if (running || machine.phase != RELOAD_IDLE) {
+		snprintf(err, len, "state: a reload is under way");
+		return -1;
+	}
+	seq = (unsigned)json_integer_value(json_object_get(j, "seq"));
+	previous_restore(json_object_get(j, "previous"));
+	last.id = (unsigned)json_integer_value(json_object_get(l, "id"));
+	last.outcome = (enum reload_outcome)json_integer_value(json_object_get(l, "outcome"));
+	last.generation = (unsigned)json_integer_value(json_object_get(l, "generation"));
+	last.duration_ms = json_number_value(json_object_get(l, "duration_ms"));
+	snprintf(last.release, sizeof(last.release), "%s",
+		 json_string_value(json_object_get(l, "release")) ?: "");
+	snprintf(last.reason, sizeof(last.reason), "%s",
+		 json_string_value(json_object_get(l, "reason")) ?: "");
+	return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef SEGUE_RELOAD_H
 #define SEGUE_RELOAD_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -82,6 +83,11 @@ bool reload_holds_slot(const struct program_run *old, int slot);
 
 /* The result of the newest reload that ended, or NULL. */
 const struct reload_result *reload_last_result(void);
+
+/* Across an upgrade in place (state.h), which waits for no reload: the
+ * count, the last result and the release to roll back to. */
+json_t *reload_save(void);
+int reload_restore(json_t *part, char *err, size_t len);
 
 /* Frees what is kept for rollback (at exit). */
 void reload_forget(void);

@@ -625,14 +625,10 @@ static int show_version(const struct options *o, json_t *a)
 
 static int show_upgrade(const struct options *o, json_t *a)
 {
-	char *v = jtext(a, "version"), *pid = jtext(a, "pid");
+	char *msg = jtext(a, "message");
 
-	if (json_object_get(a, "version") || json_object_get(a, "pid"))
-		printf("segue upgraded: pid %s, version %s\n", pid, v);
-	else
-		puts("segue upgraded");
-	free(v);
-	free(pid);
+	puts(*msg ? msg : "segue upgraded");
+	free(msg);
 	return EXIT_OK;
 }
 

@@ -9,6 +9,9 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <ev.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +19,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static pid_t hooks[SINKS_MAX_HOOKS];
+/* A running hook, and its deadline: the timer runs only while the hook
+ * does, so an idle segue has no timer here. */
+struct hook {
+	pid_t pid;	/* 0: the slot is free */
+	bool killed;	/* by its deadline: its exit status says nothing new */
+	char event[32]; /* what it was run for */
+	char *program;	/* "" for events of no program */
+	long long generation;
+	double timeout; /* hook-timeout when it started */
+	ev_timer deadline;
+};
+
+static struct hook hooks[SINKS_MAX_HOOKS];
 static int statsd_fd = -1;
 static char *statsd_target; /* the address statsd_fd is connected to */
 
@@ -24,7 +39,10 @@ static char *statsd_target; /* the address statsd_fd is connected to */
 static bool wanted(const char *name, json_t *event)
 {
 	static const char *const names[] = {
-		"reload_succeeded", "reload_failed", "config_rejected", "crash_loop",
+	    "reload_succeeded",
+	    "reload_failed",
+	    "config_rejected",
+	    "crash_loop",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strcmp(name, names[i]) == 0)
@@ -51,9 +69,46 @@ static const char *field(json_t *event, const char *key, char *buf, size_t len)
 static int free_hook_slot(void)
 {
 	for (int i = 0; i < SINKS_MAX_HOOKS; i++)
-		if (hooks[i] == 0)
+		if (hooks[i].pid == 0)
 			return i;
 	return -1;
+}
+
+/* The hook outlived hook-timeout: its whole process group is killed, so
+ * that a hung hook (and whatever it started) frees its slot. */
+static void deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct hook *h = (struct hook *)((char *)t - offsetof(struct hook, deadline));
+
+	if (kill(-h->pid, SIGKILL) < 0 && errno != ESRCH)
+		syswarn("hook (pid %d): kill", (int)h->pid);
+	h->killed = true;
+	json_t *f = json_pack("{s:i, s:s}", "pid", (int)h->pid, "hook_event", h->event);
+	/* reload events name no program, config_rejected no generation */
+	if (*h->program != '\0')
+		json_object_set_new(f, "program", json_string(h->program));
+	if (h->generation > 0)
+		json_object_set_new(f, "generation", json_integer(h->generation));
+	event_emit(LEVEL_WARN, "hook_timeout", f,
+		   "hook for %s (pid %d) still running after hook-timeout (%gs): killed", h->event,
+		   (int)h->pid, h->timeout);
+}
+
+/* Remembers what the hook runs for, and starts its deadline. */
+static void hook_started(struct hook *h, pid_t pid, const char *name, json_t *event)
+{
+	char buf[32];
+	json_t *g = json_object_get(event, "generation");
+
+	h->pid = pid;
+	h->killed = false;
+	snprintf(h->event, sizeof(h->event), "%s", name);
+	free(h->program);
+	h->program = xstrdup(field(event, "program", buf, sizeof(buf)));
+	h->generation = json_is_integer(g) ? (long long)json_integer_value(g) : 0;
+	h->timeout = model->config->hook_timeout;
+	ev_timer_init(&h->deadline, deadline_cb, h->timeout, 0);
+	ev_timer_start(EV_DEFAULT, &h->deadline);
 }
 
 static void run_hook(const char *hook, const char *name, json_t *event)
@@ -69,8 +124,8 @@ static void run_hook(const char *hook, const char *name, json_t *event)
 	env_base(&env, NULL, 0);
 	strv_push(&env, xasprintf("SEGUE_EVENT=%s", name));
 	strv_push(&env, xasprintf("SEGUE_PROGRAM=%s", field(event, "program", prog, sizeof(prog))));
-	strv_push(&env, xasprintf("SEGUE_GENERATION=%s",
-				  field(event, "generation", gen, sizeof(gen))));
+	strv_push(&env,
+		  xasprintf("SEGUE_GENERATION=%s", field(event, "generation", gen, sizeof(gen))));
 	strv_push(&env, xasprintf("SEGUE_MESSAGE=%s", field(event, "msg", msg, sizeof(msg))));
 	/* The path is the whole command, whatever characters it holds. */
 	strv_push(&env, xasprintf("SEGUE_HOOK_PATH=%s", hook));
@@ -80,19 +135,24 @@ static void run_hook(const char *hook, const char *name, json_t *event)
 	if (p < 0)
 		warn("hook %s: %s", hook, err);
 	else
-		hooks[slot] = p;
+		hook_started(&hooks[slot], p, name, event);
 	strv_free(&env);
 }
 
 bool sinks_child_exited(pid_t pid, int status)
 {
 	for (int i = 0; i < SINKS_MAX_HOOKS; i++) {
-		if (hooks[i] == pid) {
-			hooks[i] = 0;
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-				warn("hook (pid %d) failed with status 0x%x", (int)pid, status);
-			return true;
-		}
+		struct hook *h = &hooks[i];
+
+		if (h->pid != pid)
+			continue;
+		ev_timer_stop(EV_DEFAULT, &h->deadline);
+		h->pid = 0;
+		free(h->program);
+		h->program = NULL;
+		if (!h->killed && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+			warn("hook (pid %d) failed with status 0x%x", (int)pid, status);
+		return true;
 	}
 	return false;
 }
@@ -147,19 +207,21 @@ static void send_statsd(const char *target, const char *name, json_t *event)
 	for (char *p = text; *p; p++)
 		if (*p == '\n' || *p == '|')
 			*p = ' ';
-	char *dgram = xasprintf("_e{%zu,%zu}:%s|%s|t:%s|s:segue|#event:%s,program:%s,generation:%s",
-				strlen(title), strlen(text), title, text, alert_type(name), name,
-				*program ? program : "none",
-				field(event, "generation", gbuf, sizeof(gbuf)));
+	char *dgram =
+	    xasprintf("_e{%zu,%zu}:%s|%s|t:%s|s:segue|#event:%s,program:%s,generation:%s",
+		      strlen(title), strlen(text), title, text, alert_type(name), name,
+		      *program ? program : "none", field(event, "generation", gbuf, sizeof(gbuf)));
 	if (send(fd, dgram, strlen(dgram), MSG_DONTWAIT) < 0 && errno != EAGAIN)
 		debug("statsd: %s", strerror(errno));
 	free(dgram);
 	if (strncmp(name, "reload_", 7) == 0) {
 		json_t *ms = json_object_get(event, "duration_ms");
-		dgram = json_is_integer(ms)
-				? xasprintf("segue.reloads:1|c|#result:succeeded\nsegue.reload.duration:%lld|ms",
-					    (long long)json_integer_value(ms))
-				: xasprintf("segue.reloads:1|c|#result:failed");
+		dgram =
+		    json_is_integer(ms)
+			? xasprintf(
+			      "segue.reloads:1|c|#result:succeeded\nsegue.reload.duration:%lld|ms",
+			      (long long)json_integer_value(ms))
+			: xasprintf("segue.reloads:1|c|#result:failed");
 		if (send(fd, dgram, strlen(dgram), MSG_DONTWAIT) < 0 && errno != EAGAIN)
 			debug("statsd: %s", strerror(errno));
 		free(dgram);
@@ -187,6 +249,11 @@ void sinks_start(void)
 void sinks_stop(void)
 {
 	event_unsubscribe(on_event, NULL);
+	for (int i = 0; i < SINKS_MAX_HOOKS; i++) {
+		ev_timer_stop(EV_DEFAULT, &hooks[i].deadline);
+		free(hooks[i].program);
+		hooks[i].program = NULL;
+	}
 	if (statsd_fd >= 0)
 		close(statsd_fd);
 	statsd_fd = -1;

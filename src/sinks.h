@@ -9,7 +9,9 @@
 
 /* At most this many hooks run at once; an event that finds them all busy
  * is not sent to the hook (and a warning says so): a slow hook must never
- * hold up supervision. */
+ * hold up supervision. A hook still running after hook-timeout is killed
+ * with its process group (event hook_timeout), so hung hooks free their
+ * places. */
 #define SINKS_MAX_HOOKS 4
 
 /* Subscribes to the event stream. Settings are read from sv.config at

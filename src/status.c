@@ -128,7 +128,7 @@ static void slot_problems(json_t *problems, const struct slot *s)
 	const char *name = s->prog->conf->name;
 	if (model_slot_in_crash_loop(s))
 		problem(problems, "%s: crash loop in slot %d", name, s->index);
-	else if (s->failures > 0 && !(s->worker && s->worker->state == WORKER_READY))
+	if (s->failures > 0 && !(s->worker && s->worker->state == WORKER_READY))
 		problem(problems, "%s: slot %d: %s", name, s->index, s->failure);
 }
 

@@ -69,6 +69,10 @@ static void on_event(const char *name, json_t *event, void *data)
 		   model_generation_ready(model->serving)) {
 		ready_sent = true;
 		tell_ready();
+	} else if (strcmp(name, "upgrade_started") == 0) {
+		tell("STATUS=upgrading");
+	} else if (strcmp(name, "upgrade_succeeded") == 0 || strcmp(name, "upgrade_failed") == 0) {
+		tell_ready();
 	} else if (strcmp(name, "stopping") == 0) {
 		tell("STOPPING=1\nSTATUS=stopping: draining every worker");
 	}
@@ -106,4 +110,15 @@ void systemd_stop(void)
 {
 	event_unsubscribe(on_event, NULL);
 	ev_timer_stop(EV_DEFAULT, &watchdog);
+}
+
+json_t *systemd_save(void)
+{
+	return json_pack("{s:b}", "ready_sent", ready_sent);
+}
+
+int systemd_restore(json_t *j, char *err, size_t len)
+{
+	ready_sent = json_is_true(json_object_get(j, "ready_sent"));
+	return 0;
 }

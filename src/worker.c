@@ -7,6 +7,7 @@
 #include "log.h"
 #include "notify.h"
 #include "parse.h"
+#include "state.h"
 #include "util.h"
 
 #include <errno.h>
@@ -45,6 +46,12 @@ struct worker_io {
 	size_t output_len;
 };
 
+/* The model keeps a worker's io opaque: it is this file's alone. */
+static inline struct worker_io *IO(const struct worker *w)
+{
+	return w->io;
+}
+
 static worker_changed_fn *changed;
 static unsigned spawn_budget;
 static double budget_granted; /* monotonic */
@@ -77,7 +84,7 @@ static void arm(ev_timer *t, double deadline)
 static void set_state(struct worker *w, enum worker_state s, double deadline)
 {
 	model_worker_set_state(w, s, deadline, now_wall());
-	arm(&w->io->deadline, deadline);
+	arm(&IO(w)->deadline, deadline);
 }
 
 static void signal_group(const struct worker *w, int sig)
@@ -100,7 +107,7 @@ static void emit_output(struct worker *w, const char *line, size_t len)
 
 static void flush_output_lines(struct worker *w, bool all)
 {
-	struct worker_io *io = w->io;
+	struct worker_io *io = IO(w);
 	size_t start = 0;
 	for (size_t i = 0; i < io->output_len; i++) {
 		if (io->output[i] == '\n') {
@@ -118,7 +125,7 @@ static void flush_output_lines(struct worker *w, bool all)
 
 static void close_output(struct worker *w)
 {
-	struct worker_io *io = w->io;
+	struct worker_io *io = IO(w);
 	if (io->output_fd < 0)
 		return;
 	if (io->output)
@@ -134,7 +141,7 @@ static void close_output(struct worker *w)
 static void output_cb(struct ev_loop *loop, ev_io *watcher, int revents)
 {
 	struct worker *w = watcher->data;
-	struct worker_io *io = w->io;
+	struct worker_io *io = IO(w);
 	if (!io->output)
 		io->output = xmalloc(OUTPUT_BUFFER);
 	ssize_t n =
@@ -157,11 +164,11 @@ static int open_output(struct worker *w, int *write_end)
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0 || fd_set_nonblock(fds[0], true) < 0)
 		return -1;
-	w->io->output_fd = fds[0];
+	IO(w)->output_fd = fds[0];
 	*write_end = fds[1];
-	ev_io_init(&w->io->output_io, output_cb, fds[0], EV_READ);
-	w->io->output_io.data = w;
-	ev_io_start(EV_DEFAULT, &w->io->output_io);
+	ev_io_init(&IO(w)->output_io, output_cb, fds[0], EV_READ);
+	IO(w)->output_io.data = w;
+	ev_io_start(EV_DEFAULT, &IO(w)->output_io);
 	return 0;
 }
 
@@ -177,7 +184,7 @@ static void kill_probe(struct worker_io *io)
 
 static void free_worker(struct worker *w)
 {
-	struct worker_io *io = w->io;
+	struct worker_io *io = IO(w);
 	ev_timer_stop(EV_DEFAULT, &io->deadline);
 	kill_probe(io);
 	if (io->notify_fd >= 0) {
@@ -223,7 +230,7 @@ static void describe_exit(int status, char *buf, size_t len)
 
 static void act_ready(struct worker *w)
 {
-	kill_probe(w->io);
+	kill_probe(IO(w));
 	set_state(w, WORKER_READY, 0);
 	event_emit(LEVEL_INFO, "worker_ready", fields(w), "ready after %.0f ms",
 		   (now_mono() - w->started) * 1000.0);
@@ -242,7 +249,7 @@ static void send_drain_signal(const struct worker *w)
 static void act_drain(struct worker *w)
 {
 	vacate(w, NULL);
-	kill_probe(w->io);
+	kill_probe(IO(w));
 	send_drain_signal(w);
 	set_state(w, WORKER_DRAINING, now_mono() + w->prog->conf->drain_timeout);
 }
@@ -252,7 +259,7 @@ static void act_self_stop(struct worker *w)
 	char why[200];
 	snprintf(why, sizeof(why), "worker %d (pid %d) sent STOPPING=1", w->slot, (int)w->pid);
 	vacate(w, why);
-	kill_probe(w->io);
+	kill_probe(IO(w));
 	set_state(w, WORKER_DRAINING, now_mono() + w->prog->conf->drain_timeout);
 	event_emit(LEVEL_WARN, "worker_stopping", fields(w), "%s", why);
 }
@@ -265,7 +272,7 @@ static void act_timed_out(struct worker *w)
 	model_worker_set_status(w, why);
 	event_emit(LEVEL_WARN, "worker_timeout", fields(w), "%s", why);
 	vacate(w, why);
-	kill_probe(w->io);
+	kill_probe(IO(w));
 	/* Not ready is not idle: it may have taken connections already. */
 	send_drain_signal(w);
 	set_state(w, WORKER_DRAINING, now_mono() + w->prog->conf->drain_timeout);
@@ -274,7 +281,7 @@ static void act_timed_out(struct worker *w)
 static void act_crashed(struct worker *w)
 {
 	char how[128], why[256];
-	describe_exit(w->io->exit_status, how, sizeof(how));
+	describe_exit(IO(w)->exit_status, how, sizeof(how));
 	snprintf(why, sizeof(why), "worker %d (pid %d) %s", w->slot, (int)w->pid, how);
 	model_worker_set_status(w, how);
 	vacate(w, why);
@@ -355,7 +362,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 static void run_ready_command(struct worker *w)
 {
-	struct worker_io *io = w->io;
+	struct worker_io *io = IO(w);
 	struct strv env = {0};
 	launch_helper_env(&env, w->prog, w->slot, w->pid);
 	struct spawn_spec spec = {
@@ -387,7 +394,7 @@ static void probe_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	if (w->prog->conf->ready == READY_DELAY) {
 		dispatch(w, WEV_READY);
 		changed();
-	} else if (!w->io->probe_pid) {
+	} else if (!IO(w)->probe_pid) {
 		run_ready_command(w);
 	}
 }
@@ -395,13 +402,13 @@ static void probe_cb(struct ev_loop *loop, ev_timer *t, int revents)
 /* A ready-command exited: ready on 0, else try again in a moment. */
 static void ready_command_exited(struct worker *w, int status)
 {
-	w->io->probe_pid = 0;
+	IO(w)->probe_pid = 0;
 	if (w->state != WORKER_STARTING)
 		return;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		dispatch(w, WEV_READY);
 	else
-		arm(&w->io->probe, now_mono() + READY_EXEC_INTERVAL);
+		arm(&IO(w)->probe, now_mono() + READY_EXEC_INTERVAL);
 }
 
 static void start_readiness(struct worker *w)
@@ -410,9 +417,9 @@ static void start_readiness(struct worker *w)
 	double now = now_mono();
 	set_state(w, WORKER_STARTING, now + c->ready_timeout);
 	if (c->ready == READY_DELAY)
-		arm(&w->io->probe, now + c->ready_delay);
+		arm(&IO(w)->probe, now + c->ready_delay);
 	else if (c->ready == READY_EXEC)
-		arm(&w->io->probe, now); /* at once: arm() starts a due timer */
+		arm(&IO(w)->probe, now); /* at once: arm() starts a due timer */
 }
 
 /* --- notify datagrams ---------------------------------------------------- */
@@ -423,9 +430,9 @@ static void __attribute__((format(printf, 2, 3)))
 notify_ignored(struct worker *w, const char *fmt, ...)
 {
 	double now = now_mono();
-	if (now - w->io->notify_warned < 1.0)
+	if (now - IO(w)->notify_warned < 1.0)
 		return;
-	w->io->notify_warned = now;
+	IO(w)->notify_warned = now;
 	char why[128];
 	va_list ap;
 	va_start(ap, fmt);
@@ -443,7 +450,7 @@ static bool sender_allowed(const struct worker_io *io, const struct ucred *cred)
 static void handle_datagram(struct worker *w, const char *buf, size_t len, const struct ucred *cred)
 {
 	struct notify_msg m;
-	if (!sender_allowed(w->io, cred)) {
+	if (!sender_allowed(IO(w), cred)) {
 		notify_ignored(w, "datagram from uid %ld, which may not notify", (long)cred->uid);
 		return;
 	}
@@ -468,7 +475,7 @@ static void notify_cb(struct ev_loop *loop, ev_io *watcher, int revents)
 	for (int i = 0; i < 64; i++) {
 		size_t len;
 		struct ucred cred;
-		int r = notify_receive(w->io->notify_fd, buf, sizeof(buf), &len, &cred);
+		int r = notify_receive(IO(w)->notify_fd, buf, sizeof(buf), &len, &cred);
 		if (r == 0)
 			break;
 		if (r < 0)
@@ -484,7 +491,7 @@ static void notify_cb(struct ev_loop *loop, ev_io *watcher, int revents)
 
 static int open_notify(struct worker *w, char *err, size_t len)
 {
-	struct worker_io *io = w->io;
+	struct worker_io *io = IO(w);
 	io->notify_fd = notify_open(io->set_ids ? io->uid : geteuid(), io->notify_path,
 				    sizeof(io->notify_path));
 	if (io->notify_fd < 0) {
@@ -513,12 +520,12 @@ static pid_t start_process(struct worker *w, char *err, size_t len)
 	pid_t pid = -1;
 	int write_end = -1;
 	if (launch_resolve(&l, w->prog, err, len) == 0) {
-		keep_ids(w->io, &l);
-		l.spec.groups = w->io->groups;
+		keep_ids(IO(w), &l);
+		l.spec.groups = IO(w)->groups;
 		if (open_notify(w, err, len) == 0 && open_output(w, &write_end) < 0)
 			snprintf(err, len, "output pipe: %s", strerror(errno));
-		else if (w->io->notify_fd >= 0) {
-			launch_build(&l, w->prog, w->slot, w->io->notify_path);
+		else if (IO(w)->notify_fd >= 0) {
+			launch_build(&l, w->prog, w->slot, IO(w)->notify_path);
 			l.spec.output_fd = write_end; /* -1: segue's own stdout and stderr */
 			pid = spawn(&l.spec, err, len);
 		}
@@ -577,7 +584,7 @@ static void leader_exited(struct worker *w, int status)
 		json_object_set_new(f, "signal", json_string(signal_name(WTERMSIG(status))));
 	event_emit(asked ? LEVEL_INFO : LEVEL_WARN, "worker_exited", f, "%s after %.1fs", how,
 		   now_mono() - w->started);
-	w->io->exit_status = status;
+	IO(w)->exit_status = status;
 	/* Children left in a drained worker's group still hold the sockets:
 	 * the drain deadline goes on and KILLs them. */
 	dispatch(w, asked && group_alive(w->pid) ? WEV_EXITED_LINGER : WEV_EXITED);
@@ -590,7 +597,7 @@ bool worker_reaped(pid_t pid, int status)
 			leader_exited(w, status);
 			return true;
 		}
-		if (w->io->probe_pid == pid) {
+		if (IO(w)->probe_pid == pid) {
 			ready_command_exited(w, status);
 			return true;
 		}
@@ -638,4 +645,98 @@ void worker_grant_spawns(unsigned n)
 bool worker_can_spawn(void)
 {
 	return spawn_budget > 0 && now_mono() - budget_granted < SPAWN_PASS_SECONDS;
+}
+
+/* --- across an upgrade in place ------------------------------------------ */
+
+static json_t *io_save(const struct worker *w)
+{
+	const struct worker_io *io = IO(w);
+	json_t *groups = json_array();
+	for (size_t i = 0; i < io->ngroups; i++)
+		json_array_append_new(groups, json_integer(io->groups[i]));
+	state_keep_fd(io->notify_fd);
+	state_keep_fd(io->output_fd);
+	return json_pack("{s:i, s:i, s:s, s:i, s:o, s:i, s:b, s:I, s:I, s:o, s:f}", "pid",
+			 (int)w->pid, "notify_fd", io->notify_fd, "notify_path", io->notify_path,
+			 "output_fd", io->output_fd, "output",
+			 state_hex(io->output ? io->output : "", io->output_len), "probe_pid",
+			 (int)io->probe_pid, "set_ids", io->set_ids, "uid", (json_int_t)io->uid,
+			 "gid", (json_int_t)io->gid, "groups", groups, "probe_due",
+			 ev_is_active(&io->probe)
+			     ? now_mono() + ev_timer_remaining(EV_DEFAULT, (ev_timer *)&io->probe)
+			     : 0.0);
+}
+
+json_t *worker_save(void)
+{
+	json_t *a = json_array();
+	for (const struct worker *w = model->workers; w; w = w->next)
+		json_array_append_new(a, io_save(w));
+	return a;
+}
+
+static int fd_of(json_t *j, const char *key)
+{
+	int fd = (int)json_integer_value(json_object_get(j, key));
+	return fd >= 0 && state_kept_fd(fd) ? fd : -1;
+}
+
+static void watch_io(struct worker *w, json_t *j)
+{
+	struct worker_io *io = IO(w);
+	if ((io->notify_fd = fd_of(j, "notify_fd")) >= 0) {
+		snprintf(io->notify_path, sizeof(io->notify_path), "%s",
+			 json_string_value(json_object_get(j, "notify_path")));
+		ev_io_init(&io->notify_io, notify_cb, io->notify_fd, EV_READ);
+		io->notify_io.data = w;
+		ev_io_start(EV_DEFAULT, &io->notify_io);
+	}
+	if ((io->output_fd = fd_of(j, "output_fd")) >= 0) {
+		ev_io_init(&io->output_io, output_cb, io->output_fd, EV_READ);
+		io->output_io.data = w;
+		ev_io_start(EV_DEFAULT, &io->output_io);
+		io->output = xmalloc(OUTPUT_BUFFER);
+		char *bytes;
+		size_t n;
+		if (state_unhex(json_object_get(j, "output"), &bytes, &n) == 0) {
+			memcpy(io->output, bytes, n < OUTPUT_BUFFER ? n : OUTPUT_BUFFER);
+			io->output_len = n < OUTPUT_BUFFER ? n : OUTPUT_BUFFER;
+			free(bytes);
+		}
+	}
+}
+
+static void ids_restore(struct worker_io *io, json_t *j)
+{
+	json_t *groups = json_object_get(j, "groups");
+	io->set_ids = json_is_true(json_object_get(j, "set_ids"));
+	io->uid = (uid_t)json_integer_value(json_object_get(j, "uid"));
+	io->gid = (gid_t)json_integer_value(json_object_get(j, "gid"));
+	io->ngroups = json_array_size(groups);
+	io->groups = xcalloc(io->ngroups + 1, sizeof(gid_t));
+	for (size_t i = 0; i < io->ngroups; i++)
+		io->groups[i] = (gid_t)json_integer_value(json_array_get(groups, i));
+}
+
+int worker_restore(json_t *a, char *err, size_t len)
+{
+	size_t i;
+	json_t *j;
+	json_array_foreach (a, i, j) {
+		pid_t pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+		struct worker *w = model_worker_by_pid(pid);
+		if (!w) {
+			snprintf(err, len, "state: no worker %d in the model", (int)pid);
+			return -1;
+		}
+		model_worker_set_io(w, io_new(w));
+		ids_restore(IO(w), j);
+		watch_io(w, j);
+		IO(w)->probe_pid = (pid_t)json_integer_value(json_object_get(j, "probe_pid"));
+		/* every deadline keeps its time: arm() counts from now */
+		arm(&IO(w)->deadline, w->deadline);
+		arm(&IO(w)->probe, json_number_value(json_object_get(j, "probe_due")));
+	}
+	return 0;
 }

@@ -7,6 +7,7 @@
 #ifndef SEGUE_WORKER_H
 #define SEGUE_WORKER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -34,6 +35,11 @@ void worker_check_lingering(void);
 
 /* Frees a worker without waiting for it (at exit). */
 void worker_forget(struct worker *w);
+
+/* Workers' descriptors and watchers across an upgrade in place (state.h):
+ * restore runs after the model's. */
+json_t *worker_save(void);
+int worker_restore(json_t *part, char *err, size_t len);
 
 /* Drains every starting or ready worker of g. */
 void worker_drain_generation(const struct generation *g);

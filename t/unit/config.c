@@ -241,6 +241,7 @@ static void check_default_globals(const struct config *c)
 	is_string("", c->log_file, "default log-file");
 	is_string("", c->statsd, "default statsd");
 	is_string("", c->hook, "default hook");
+	is_double(30, c->hook_timeout, "default hook-timeout");
 	ok(!c->fdstore, "default fdstore");
 }
 
@@ -466,6 +467,20 @@ static void test_statsd(void)
 		"segue.conf:2: statsd: bad address \"127.0.0.1:0\": port 0\n", "statsd port 0");
 	config_unref(accepted(P "statsd = \"localhost:8125\"\n", "statsd localhost"));
 	config_unref(accepted(P "statsd = \"[::1]:8125\"\n", "statsd v6"));
+}
+
+/* hook-timeout: a global duration above 0 (issue 9, item 14). */
+static void test_hook_timeout(void)
+{
+	struct config *c;
+
+	refused(P "hook-timeout = 0\n", "segue.conf:2: hook-timeout: must be more than 0\n",
+		"hook-timeout 0");
+	refused(P "\nhook-timeout = soon\n", "segue.conf:3: hook-timeout: bad duration \"soon\"\n",
+		"hook-timeout not a duration");
+	c = accepted(P "hook-timeout = 1500ms\n", "hook-timeout 1500ms");
+	is_double(1.5, c ? c->hook_timeout : 0, "hook-timeout is 1.5 s");
+	config_unref(c);
 }
 
 static void test_program_values(void)
@@ -1275,6 +1290,7 @@ int main(void)
 	test_addresses();
 	test_statsd();
 	test_program_values();
+	test_hook_timeout();
 	test_restart_floor();
 	test_path_limits();
 	test_nodelay();
