@@ -61,6 +61,10 @@ for d in $DELAYS; do
 done
 
 is "$(bad_report)" "" "$rounds upgrades, each with a worker killed around it: reaped, replaced, no zombie"
+inside=$("$EVENTS" -a -o '{event}' "$SEGUE_LOG" 'event~^(upgrade_started|upgrade_succeeded|worker_exited)$' |
+	awk '$1 == "upgrade_started" { up = 1 } $1 == "upgrade_succeeded" { up = 0 }
+		$1 == "worker_exited" && up { n++ } END { print n + 0 }')
+diag "$inside of the $rounds exits were seen between upgrade_started and upgrade_succeeded"
 is "$(events_since "$mark0" event=upgrade_succeeded)" "$rounds" "every upgrade succeeded"
 check "no upgrade failed" -- upgrade_events_ok "$mark0"
 n=0

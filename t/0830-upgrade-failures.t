@@ -60,6 +60,7 @@ fails() {
 	like "$OUT $ERR" "upgrade failed: .*($reason)" "$label: it says why"
 	wait_event -s "$mark" -t 10 event=upgrade_failed "reason~$reason"
 	ok $? "$label: upgrade_failed names the reason"
+	diag "reason: $("$EVENTS" -s "$mark" -f reason "$SEGUE_LOG" event=upgrade_failed)"
 	is "$(events_since "$mark" event=upgrade_succeeded)" 0 "$label: no upgrade_succeeded"
 	untouched "$label" "$want"
 }

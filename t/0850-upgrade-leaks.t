@@ -34,8 +34,15 @@ wait_event -n 2 event=worker_ready || bail "the workers did not become ready"
 pids0=$(worker_pids)
 first=${pids0%% *}
 wait_for 5 test -s "$T/probe/probe.$first"
-fds0=$(fd_count "$SEGUE_PID")
-kinds0=$(fd_kinds "$SEGUE_PID")
+# segue inherits whatever the shell running this test holds open (make's
+# jobserver, the test driver's pipes): the first adoption closes those, as
+# every inherited fd the state does not name, so they are not counted.
+fd_kinds $$ | awk '$1 > 2' > "$T/shell.fds"
+fd_kinds "$SEGUE_PID" > "$T/segue0.fds"
+kinds0=$(grep -vxF -f "$T/shell.fds" "$T/segue0.fds")
+fds0=$(printf '%s\n' "$kinds0" | wc -l)
+inherited=$(grep -xF -f "$T/shell.fds" "$T/segue0.fds" | _words)
+diag "segue's descriptors: $(wc -l < "$T/segue0.fds"), of which inherited from this shell: ${inherited:-none}"
 wfds0=$(for p in $pids0; do fd_count "$p"; done | _words)
 
 bad_reset
@@ -59,7 +66,7 @@ is "$(segue_version)" "$cur" "segue runs the last image ($cur)"
 
 fds1=$(fd_count "$SEGUE_PID")
 kinds1=$(fd_kinds "$SEGUE_PID")
-is "$fds1" "$fds0" "segue's descriptor count is unchanged after $UPGRADES upgrades"
+is "$fds1" "$fds0" "segue's descriptor count is unchanged after $UPGRADES upgrades (those it inherited left out)"
 is "$kinds1" "$kinds0" "and its descriptors are the same kinds at the same numbers" ||
 	diag "$(printf '%s\n' "$kinds0" > "$T/k0"; printf '%s\n' "$kinds1" > "$T/k1";
 		diff "$T/k0" "$T/k1" | sed 's/^/  /')"
