@@ -9,7 +9,7 @@
 . "$top_srcdir/t/upgrade.sh"
 UPGRADES=${SEGUE_TEST_UPGRADES:-20}
 SIGNALS=${SEGUE_TEST_UPGRADE_SIGNALS:-4}
-plan 41
+plan 45
 
 use_upgradable_segue
 port=$(free_port)
@@ -84,6 +84,18 @@ is "$(event_count event=upgrade_started "binary!=$(readlink -f "$BIN/segue")")" 
 	"upgrade_started names the binary, resolved"
 is "$(event_count event=upgrade_started "from=$V_OLD")" "$UPGRADES" "upgrade_started names the version it leaves"
 
+# seguectl's own output, without --json: the message; with and without
+# --wait (both answer once the new image runs), and with --timeout
+for args in "" "--wait --timeout 30s"; do
+	img=$IMG_NEXT want=$V_NEXT
+	[ "$cur" = "$V_NEXT" ] && img=$IMG_OLD want=$V_OLD
+	install_image "$img"
+	ctl upgrade $args
+	is "$RC" 0 "seguectl upgrade${args:+ $args} exits 0"
+	is "$OUT" "segue upgraded: pid $SEGUE_PID, $cur -> $want" "and prints the message"
+	cur=$want
+done
+
 # the same by SIGUSR2, under load
 bad_reset
 mark0=$(log_lines)
@@ -122,7 +134,7 @@ is "$(program_counts)" "app=4/4" "status: four workers, all ready"
 metrics=$(echo metrics | "$RAW" -t 5 "$CONTROL")
 like "$metrics" '^segue_' "metrics answer"
 check "the events stream opened before the upgrades is still open" -- kill -0 "$EVENTS_PID"
-total=$((2 * UPGRADES + SIGNALS))
+total=$((2 * UPGRADES + 2 + SIGNALS))
 check "it carried every upgrade_succeeded ($total)" -- \
 	eval '"$EVENTS" -c -n "$total" -w 10 "$T/events.out" event=upgrade_succeeded >/dev/null'
 ctl health

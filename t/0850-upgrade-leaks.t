@@ -66,8 +66,12 @@ is "$(segue_version)" "$cur" "segue runs the last image ($cur)"
 
 fds1=$(fd_count "$SEGUE_PID")
 kinds1=$(fd_kinds "$SEGUE_PID")
+# libev's own descriptors (epoll, eventfd) are made again by each image, at
+# the lowest free numbers: compare what is open, not where
+kinds0=$(printf '%s\n' "$kinds0" | cut -d' ' -f2- | sort)
+kinds1=$(printf '%s\n' "$kinds1" | cut -d' ' -f2- | sort)
 is "$fds1" "$fds0" "segue's descriptor count is unchanged after $UPGRADES upgrades (those it inherited left out)"
-is "$kinds1" "$kinds0" "and its descriptors are the same kinds at the same numbers" ||
+is "$kinds1" "$kinds0" "and they are the same kinds of descriptor" ||
 	diag "$(printf '%s\n' "$kinds0" > "$T/k0"; printf '%s\n' "$kinds1" > "$T/k1";
 		diff "$T/k0" "$T/k1" | sed 's/^/  /')"
 is "$(worker_pids)" "$pids0" "the same workers"
