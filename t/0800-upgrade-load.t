@@ -1,22 +1,35 @@
 #!/bin/sh
 # 0800-upgrade-load.t: segue upgraded in place, old -> new -> old..., under
 # load (new connection per request, then keep-alive) and then by SIGUSR2:
-# no request fails, the pid, the workers, the listening socket and the
-# pidfile stay, the version follows each image, and status, metrics, events
-# and reloads work afterwards.
+# no request fails; the pid, the workers (never signalled), the listening
+# socket and the pidfile stay; the version follows each image; status,
+# metrics, events and reloads work afterwards.
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/upgrade.sh"
 UPGRADES=${SEGUE_TEST_UPGRADES:-20}
 SIGNALS=${SEGUE_TEST_UPGRADE_SIGNALS:-4}
-plan 45
+plan 47
 
 use_upgradable_segue
 port=$(free_port)
 app_conf "$T/segue.conf" "$port" "$DEMO" 'workers = 4' 'ready = "notify"' \
 	'drain-timeout = "10s"'
+# a worker that writes down every signal it gets (a trapped signal ends
+# the shell's wait at once)
+{
+	echo '#!/bin/sh'
+	for s in HUP INT QUIT USR1 USR2 ALRM PIPE CONT TSTP TTIN TTOU WINCH URG; do
+		echo "trap 'echo $s >> \"$T/signals\"' $s"
+	done
+	echo "trap 'echo TERM >> \"$T/signals\"; exit 0' TERM"
+	echo 'while :; do sleep 1 & wait $!; done'
+} > "$T/sigwatch.sh"
+chmod +x "$T/sigwatch.sh"
+printf 'program watch {\n  command = "%s"\n  ready-delay = "50ms"\n}\n' "$T/sigwatch.sh" \
+	>> "$T/segue.conf"
 start_segue -c "$T/segue.conf" --pidfile "$T/segue.pid" || bail "segue did not start"
-wait_event -n 4 event=worker_ready || bail "the workers did not become ready"
+wait_event -n 5 event=worker_ready || bail "the workers did not become ready"
 pids0=$(worker_pids)
 inode0=$(listen_inode "$port")
 pidfile0=$(stat -c '%i %y' "$T/segue.pid")
@@ -128,7 +141,8 @@ is "$(status_field version)" "$cur" "status answers the version now running"
 is "$(listen_inode "$port")" "$inode0" "the listening socket is the same one"
 is "$(cat "$T/segue.pid")" "$SEGUE_PID" "the pidfile names the same pid"
 is "$(stat -c '%i %y' "$T/segue.pid")" "$pidfile0" "the pidfile was not rewritten"
-is "$(program_counts)" "app=4/4" "status: four workers, all ready"
+is "$(program_counts)" "app=4/4 watch=1/1" "status: every worker ready"
+check "no worker got a signal" -- test ! -e "$T/signals"
 
 # metrics, events, health, reload in the upgraded image
 metrics=$(echo metrics | "$RAW" -t 5 "$CONTROL")
@@ -141,6 +155,8 @@ ctl health
 is "$RC" 0 "health: healthy"
 ctl reload --wait
 is "$RC" 0 "a reload after the upgrades succeeds"
+wait_for 5 test -s "$T/signals"
+is "$(cat "$T/signals" 2>/dev/null)" TERM "the old watcher got its drain signal, and only that"
 check "and its new workers serve" -- serves "$port"
 is "$(zombies_of "$SEGUE_PID")" 0 "no zombie"
 stop_segue
