@@ -112,6 +112,12 @@ static int flush(struct client *c)
 			return -1;
 		}
 	}
+	/* A stream or a wait is idle by nature: its clock runs only while it
+	 * does not take what it was sent. */
+	if ((c->mode == CLIENT_EVENTS || c->waiting_for) && c->outpos == c->outlen)
+		ev_timer_stop(EV_DEFAULT, &c->idle);
+	else if (!ev_is_active(&c->idle))
+		ev_timer_again(EV_DEFAULT, &c->idle);
 	update_watcher(c);
 	return 0;
 }
