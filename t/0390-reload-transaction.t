@@ -148,8 +148,8 @@ CONF
 start_segue -c "$T/roll.conf"
 wait_log 'event=worker_ready' 3
 # slot 1's old worker crashes: its restart is 30 s away
-pid1=$(sed -n 's/.*event=worker_spawned.* generation=1 slot=1 pid=\([0-9]*\).*/\1/p' "$T/segue.log")
-pid2=$(sed -n 's/.*event=worker_spawned.* generation=1 slot=2 pid=\([0-9]*\).*/\1/p' "$T/segue.log")
+pid1=$(event_field pid event=worker_spawned generation=1 slot=1)
+pid2=$(event_field pid event=worker_spawned generation=1 slot=2)
 kill -KILL "$pid1"
 wait_log "event=worker_exited.* pid=$pid1 " 1 5
 kill -HUP "$SEGUE_PID"
@@ -159,7 +159,7 @@ wait_log 'event=worker_ready.* generation=1 slot=0 ' 2 10
 ok $? "old slot 0, drained for its replacement, gets a worker again"
 # A respawn of slot 1 would come in the same step as slot 0's, before
 # slot 0's new worker is ready.
-is "$(grep -c 'event=worker_spawned.* generation=1 slot=1 ' "$T/segue.log")" 1 \
+is "$(event_count event=worker_spawned generation=1 slot=1)" 1 \
 	"old slot 1, empty before the reload, waits for its restart delay"
 check "old slot 2 was never touched" -- kill -0 "$pid2"
 stop_segue

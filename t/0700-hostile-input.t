@@ -46,7 +46,7 @@ kill -USR1 "$SEGUE_PID"
 wait_for 5 grep -q "log-file $T/segue.log: is a symbolic link" "$T/segue.log.1"
 ok $? "on USR1 the symlink is refused, with a warning naming the file"
 kill -HUP "$SEGUE_PID"
-wait_for 10 grep -q 'event=reload_succeeded' "$T/segue.log.1"
+wait_for 10 grep -Eq 'event(=|":")reload_succeeded' "$T/segue.log.1"
 ok $? "segue goes on logging to the file it had"
 is "$(cat "$secret")" "root only" "the file behind the symlink is untouched"
 rm "$T/segue.log"
@@ -118,8 +118,7 @@ wait_log 'event=worker_ready' 2
 ok $? "two workers ready"
 socket_of() {
 	local pid
-	pid=$(grep 'event=worker_spawned' "$T/segue.log" | grep "slot=$1 " |
-		sed -n 's/.* pid=\([0-9]*\).*/\1/p')
+	pid=$(event_field pid event=worker_spawned "slot=$1")
 	tr '\0' '\n' < "/proc/$pid/environ" | sed -n 's/^NOTIFY_SOCKET=//p'
 }
 # 254 bytes, then a 2-byte character across the 255-byte limit

@@ -46,8 +46,7 @@ wait_for 15 child_changed "$old"
 SEGUE_PID=$(cat "$SD/child")
 wait_for 15 ready_from "$SEGUE_PID"
 ok $? "after a restart (TERM, start again) segue is ready"
-is "$(tail -n +2 "$T/segue.log" | grep 'event=socket_bound' | tail -n 1 |
-	sed -n 's/.* inherited=\([a-z]*\).*/\1/p')" true "it took the stored socket back"
+is "$(event_field inherited event=socket_bound)" true "it took the stored socket back"
 is "$(get 2>&1)" 200 "the socket path still answers"
 is "$(stat -c %i "$sock" 2>&1)" "$inode" "the same socket file, never unlinked"
 

@@ -26,7 +26,7 @@ program app {
 }
 CONF
 }
-worker_pids() { sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/segue.log"; }
+worker_pids() { event_fields pid event=worker_spawned; }
 notify_of() { tr '\0' '\n' < "/proc/$1/environ" | sed -n 's/^NOTIFY_SOCKET=//p'; }
 
 write_conf 3

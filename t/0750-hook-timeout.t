@@ -47,7 +47,7 @@ wait_log 'event=hook_timeout' 4 30
 ok $? "each of the four hung hooks is killed: event hook_timeout"
 is "$(log_field hook_timeout hook_event)" reload_succeeded "the event names what the hook ran for"
 like "$(log_field hook_timeout generation)" '^[2-5]$' "and the generation"
-pids_logged=$(grep 'event=hook_timeout' "$T/segue.log" | sed -n 's/.* pid=\([0-9]*\).*/\1/p' | sort -n | tr '\n' ' ')
+pids_logged=$(event_fields pid event=hook_timeout | sort -n | tr '\n' ' ')
 [ -n "$pids_logged" ] || pids_logged=none
 is "$pids_logged" "$(sort -n "$T/hook-pids" 2>/dev/null | tr '\n' ' ')" "and the hooks' pids"
 all_gone() {

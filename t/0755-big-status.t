@@ -25,7 +25,7 @@ wait_log 'event=worker_ready' $PROGRAMS 60
 ok $? "$PROGRAMS programs ready, in a directory of ${#dir} bytes"
 
 # One sender for every worker's notify socket (root may speak for any).
-sed -n 's/.*event=worker_spawned.* pid=\([0-9]*\).*/\1/p' "$T/segue.log" > "$T/pids"
+event_fields pid event=worker_spawned > "$T/pids"
 python3 - "$T/pids" > "$T/sent" <<'PY'
 import socket, sys
 msg = b"STATUS=" + b'"' * 250

@@ -21,7 +21,7 @@ wait_log 'event=worker_ready'
 ok $? "seguectl scale app 0"
 wait_log 'event=worker_exited'
 ok $? "the worker is drained"
-spawned=$(grep -c 'event=worker_spawned' "$T/segue.log")
+spawned=$(event_count event=worker_spawned)
 
 kill -TTOU "$SEGUE_PID"
 wait_log 'event=scaled.*source=SIGTTOU'
@@ -30,7 +30,7 @@ kill -TTOU "$SEGUE_PID"
 wait_log 'event=scaled.*source=SIGTTOU' 2
 is "$(desired)" 0 "after two SIGTTOU the program still wants 0 workers"
 is "$(workers)" 0 "and runs none"
-is "$(grep -c 'event=worker_spawned' "$T/segue.log")" "$spawned" "no worker was started"
+is "$(event_count event=worker_spawned)" "$spawned" "no worker was started"
 
 kill -TTIN "$SEGUE_PID"
 wait_log 'event=worker_ready' 2
