@@ -8,7 +8,7 @@
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/upgrade.sh"
-plan 45
+plan 48
 
 use_upgradable_segue
 port=$(free_port)
@@ -113,3 +113,10 @@ install_image "$IMG_BROKEN"
 fails "deleted again, adoption fails" "test build" "$V_NEXT"
 stop_segue
 is "$SEGUE_STATUS" 0 "segue stops cleanly"
+
+# Version skew: the preflight question a newer segue would ask
+out=$("$top_builddir/src/segue" --upgrade-check 1 2>&1)
+is "$?/$(echo "$out" | head -n 1)" "0/segue 0.1.0" "--upgrade-check 1: segue says what it is and exits 0"
+out=$("$top_builddir/src/segue" --upgrade-check 2 2>&1)
+is "$?" 1 "--upgrade-check 2 (a newer state format): refused"
+like "$out" "reads state formats 1 to 1, not 2" "saying which formats it reads"
