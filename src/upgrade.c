@@ -75,15 +75,14 @@ static char *absolute(const char *argv0)
 void upgrade_init(int argc, char **argv)
 {
 	start_path = absolute(argv[0]);
-	for (int i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], UPGRADE_STATE_FD_OPTION) == 0 ||
-		     strcmp(argv[i], UPGRADE_FALLBACK_OPTION) == 0) &&
-		    i + 1 < argc) {
-			i++; /* ours, given anew at each exec */
-			continue;
-		}
+	/* An upgrade puts its options first: only those are skipped, never a
+	 * word of the app's command that happens to look the same. */
+	int i = 1;
+	while (i + 1 < argc && (strcmp(argv[i], UPGRADE_STATE_FD_OPTION) == 0 ||
+				strcmp(argv[i], UPGRADE_FALLBACK_OPTION) == 0))
+		i += 2;
+	for (; i < argc; i++)
 		strv_push(&args, xstrdup(argv[i]));
-	}
 }
 
 void upgrade_hold_image(void)
