@@ -124,6 +124,8 @@ static int flush(struct client *c)
 
 static void append(struct client *c, const char *data, size_t len)
 {
+	if (len == 0)
+		return; /* nothing, and maybe no buffer yet */
 	if (c->outlen + len > c->outcap) {
 		if (c->outpos > 0) {
 			memmove(c->out, c->out + c->outpos, c->outlen - c->outpos);
