@@ -60,7 +60,7 @@ static void settle_program(struct program_run *p, bool fill)
 				worker_event(s->worker, WEV_DRAIN);
 			continue;
 		}
-		if (!fill || s->worker || reload_holds_slot(p, i))
+		if (!fill || s->worker || s->waits_exit || reload_holds_slot(p, i))
 			continue;
 		if (s->restart_due > now)
 			arm_restart(s, now);

@@ -224,6 +224,21 @@ bool model_slot_in_crash_loop(const struct slot *s)
 	return s->failures >= MODEL_CRASH_LOOP && !(s->worker && s->worker->state == WORKER_READY);
 }
 
+void model_slot_wait_exit(struct slot *s)
+{
+	m.version++;
+	s->waits_exit = true;
+}
+
+void model_slot_exited(struct slot *s, double now)
+{
+	if (!s->waits_exit)
+		return;
+	m.version++;
+	s->waits_exit = false;
+	s->restart_due = now + s->delay;
+}
+
 void model_slot_clear_due(struct slot *s)
 {
 	s->restart_due = 0;
@@ -348,9 +363,10 @@ static int held_index(const struct held_socket *h)
 
 static json_t *slot_save(const struct slot *s)
 {
-	return json_pack("{s:I, s:I, s:I, s:f, s:f, s:s}", "spawns", (json_int_t)s->spawns,
+	return json_pack("{s:I, s:I, s:I, s:f, s:f, s:b, s:s}", "spawns", (json_int_t)s->spawns,
 			 "failures", (json_int_t)s->failures, "restarts", (json_int_t)s->restarts,
-			 "delay", s->delay, "restart_due", s->restart_due, "failure", s->failure);
+			 "delay", s->delay, "restart_due", s->restart_due, "waits_exit",
+			 s->waits_exit, "failure", s->failure);
 }
 
 static json_t *program_save(const struct program_run *p)
@@ -467,6 +483,7 @@ static void slot_restore(struct slot *s, json_t *j)
 	s->restarts = (unsigned)jint(j, "restarts");
 	s->delay = jreal(j, "delay");
 	s->restart_due = jreal(j, "restart_due");
+	s->waits_exit = json_is_true(json_object_get(j, "waits_exit"));
 	snprintf(s->failure, sizeof(s->failure), "%s", jstr(j, "failure"));
 }
 

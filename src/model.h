@@ -50,6 +50,8 @@ struct slot {
 	unsigned restarts;
 	double delay;	    /* the restart delay in force */
 	double restart_due; /* monotonic; 0: may start at once */
+	bool waits_exit;    /* its failed worker still runs: restart_due counts
+			       from that worker's end */
 	char failure[256];  /* why its last worker failed, "" if it did not */
 	ev_timer restart;   /* armed by core.c for restart_due */
 };
@@ -146,6 +148,10 @@ bool model_generation_ready(const struct generation *g);
  * made a crash loop (MODEL_CRASH_LOOP failures in a row). */
 bool model_slot_vacate(struct slot *s, const char *failure, double ran, double now);
 bool model_slot_in_crash_loop(const struct slot *s);
+/* A worker that failed while alive (timed out, said STOPPING=1) left the
+ * slot: its replacement waits for its end, then for the restart delay. */
+void model_slot_wait_exit(struct slot *s);
+void model_slot_exited(struct slot *s, double now);
 void model_slot_clear_due(struct slot *s);
 /* Most workers a program may have (config and `scale` enforce it). */
 #define MODEL_MAX_WORKERS 10000

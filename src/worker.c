@@ -194,6 +194,8 @@ static void free_worker(struct worker *w)
 	close_output(w);
 	free(io->groups);
 	free(io);
+	if (w->slot < w->prog->nslots && !w->prog->slots[w->slot]->worker)
+		model_slot_exited(w->prog->slots[w->slot], now_mono());
 	model_worker_set_io(w, NULL);
 	model_worker_free(w);
 }
@@ -213,6 +215,17 @@ static void vacate(struct worker *w, const char *failure)
 	event_emit(LEVEL_ERROR, "crash_loop", f,
 		   "slot %d failed %u times in a row; retrying every %gs at most", w->slot,
 		   s->failures, c->restart_max_delay);
+}
+
+/* The same for a worker that failed but still runs: its slot waits for
+ * its end before the restart delay begins. */
+static void vacate_alive(struct worker *w, const char *failure)
+{
+	struct slot *s = w->prog->slots[w->slot];
+	bool held = s->worker == w;
+	vacate(w, failure);
+	if (held)
+		model_slot_wait_exit(s);
 }
 
 static void describe_exit(int status, char *buf, size_t len)
@@ -258,7 +271,7 @@ static void act_self_stop(struct worker *w)
 {
 	char why[200];
 	snprintf(why, sizeof(why), "worker %d (pid %d) sent STOPPING=1", w->slot, (int)w->pid);
-	vacate(w, why);
+	vacate_alive(w, why);
 	kill_probe(IO(w));
 	set_state(w, WORKER_DRAINING, now_mono() + w->prog->conf->drain_timeout);
 	event_emit(LEVEL_WARN, "worker_stopping", fields(w), "%s", why);
@@ -271,7 +284,7 @@ static void act_timed_out(struct worker *w)
 		 w->prog->conf->ready_timeout);
 	model_worker_set_status(w, why);
 	event_emit(LEVEL_WARN, "worker_timeout", fields(w), "%s", why);
-	vacate(w, why);
+	vacate_alive(w, why);
 	kill_probe(IO(w));
 	/* Not ready is not idle: it may have taken connections already. */
 	send_drain_signal(w);
