@@ -82,10 +82,11 @@ struct request {
 
 static struct {
 	long startup_delay_ms;
+	long exit_after_ms; /* exit 1 this long after serving began; 0: never */
 	long drain_timeout_ms;
 	const char *ready_file;
 	bool notify;
-} opt = {0, 30000, NULL, true};
+} opt = {.drain_timeout_ms = 30000, .notify = true};
 
 static int epfd = -1;
 static struct {
@@ -179,7 +180,7 @@ static void usage(FILE *f, int status) __attribute__((noreturn));
 static void usage(FILE *f, int status)
 {
 	fprintf(f, "usage: demo [--startup-delay MS] [--ready-file PATH] [--no-notify]\n"
-		   "            [--drain-timeout MS]\n"
+		   "            [--drain-timeout MS] [--exit-after MS]\n"
 		   "Serves HTTP on the sockets passed by socket activation (LISTEN_FDS).\n");
 	exit(status);
 }
@@ -205,6 +206,7 @@ static void parse_args(int argc, char **argv)
 	    {"ready-file", required_argument, NULL, 'r'},
 	    {"no-notify", no_argument, NULL, 'N'},
 	    {"drain-timeout", required_argument, NULL, 'D'},
+	    {"exit-after", required_argument, NULL, 'x'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -223,6 +225,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'D':
 			opt.drain_timeout_ms = parse_ms(optarg, "--drain-timeout");
+			break;
+		case 'x':
+			opt.exit_after_ms = parse_ms(optarg, "--exit-after");
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -811,6 +816,8 @@ static const char *reason(int status)
 		return "Request Header Fields Too Large";
 	case 501:
 		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
 	case 505:
 		return "HTTP Version Not Supported";
 	default:
@@ -870,6 +877,18 @@ static void start_slow(struct conn *c, const struct request *rq, const char *que
 	set_deadline(c, now_ms() + ms);
 }
 
+/* A release is made unhealthy by a file named "unhealthy" in the
+ * directory the worker runs in (its release, under segue). */
+static void health(struct conn *c, const struct request *rq)
+{
+	static const char ok[] = "ok\n", bad[] = "unhealthy\n";
+
+	if (access("unhealthy", F_OK) == 0)
+		respond(c, 503, bad, sizeof bad - 1, rq->head, rq->keep_alive);
+	else
+		respond(c, 200, ok, sizeof ok - 1, rq->head, rq->keep_alive);
+}
+
 static void route(struct conn *c, const struct request *rq)
 {
 	static const char nf[] = "not found\n", na[] = "method not allowed\n";
@@ -883,6 +902,8 @@ static void route(struct conn *c, const struct request *rq)
 		respond(c, 200, ident_body, ident_len, rq->head, rq->keep_alive);
 	else if (plen == 4 && memcmp(rq->target, "/env", 4) == 0)
 		respond(c, 200, env_body, env_len, rq->head, rq->keep_alive);
+	else if (plen == 7 && memcmp(rq->target, "/health", 7) == 0)
+		health(c, rq);
 	else if (plen == 5 && memcmp(rq->target, "/slow", 5) == 0)
 		start_slow(c, rq, q ? q + 1 : "", qlen);
 	else
@@ -1085,7 +1106,7 @@ static void drain_begin(int signo)
 {
 	draining = true;
 	drain_deadline = now_ms() + opt.drain_timeout_ms;
-	msg("%s: draining %zu connections", strsignal(signo), nconns);
+	msg("%s: draining %zu connections", signo ? strsignal(signo) : "--exit-after", nconns);
 	notify("STOPPING=1\nSTATUS=draining");
 	listeners_close();
 	for (struct conn *c = conns, *next; c; c = next) {
@@ -1116,11 +1137,16 @@ static void on_signal(void)
 
 /* ---- the loop ---- */
 
+static int64_t exit_at; /* --exit-after's moment, or 0 */
+static int exit_status; /* once drained */
+
 static int next_timeout(void)
 {
 	int64_t next = INT64_MAX, d;
 
-	if (draining)
+	if (exit_at)
+		next = exit_at;
+	if (draining && drain_deadline < next)
 		next = drain_deadline;
 	if (accept_resume_at && accept_resume_at < next)
 		next = accept_resume_at;
@@ -1140,6 +1166,12 @@ static void run_timers(void)
 
 	if (draining && now >= drain_deadline)
 		die(1, "drain timeout: exiting with %zu connections open", nconns);
+	if (exit_at && now >= exit_at && !draining) {
+		/* a crash that loses no request: drain, then exit 1 */
+		exit_at = 0;
+		exit_status = 1;
+		drain_begin(0);
+	}
 	if (accept_resume_at && now >= accept_resume_at && !draining) {
 		accept_resume_at = 0;
 		listeners_watch(true);
@@ -1185,8 +1217,8 @@ static void serve(void)
 		run_timers();
 		bury_dead();
 		if (draining && nconns == 0) {
-			msg("drained, exiting");
-			exit(0);
+			msg("drained, exiting with status %d", exit_status);
+			exit(exit_status);
 		}
 	}
 }
@@ -1223,6 +1255,8 @@ int main(int argc, char **argv)
 	startup_delay(opt.startup_delay_ms);
 	listeners_watch(true);
 	notify("READY=1\nSTATUS=serving");
+	if (opt.exit_after_ms)
+		exit_at = now_ms() + opt.exit_after_ms;
 	if (opt.ready_file)
 		touch(opt.ready_file);
 	msg("generation %s worker %s serving on %d socket%s", ident_gen, ident_worker, nlisteners,

@@ -27,6 +27,8 @@
 #define MAX_PROBLEMS  100
 /* A faster restart loop only burns CPU: "0" respawned 478 times a second. */
 #define RESTART_DELAY_MIN 0.01
+/* A check runs a process: not more than ten a second. */
+#define CHECK_INTERVAL_MIN 0.1
 
 static const char *const ready_names[] = {"notify", "delay", "exec", NULL};
 static const char *const reload_names[] = {"all-at-once", "rolling", NULL};
@@ -212,6 +214,38 @@ static char *check_socket_path(const struct rule *r, const char *v, double *out)
 	return why;
 }
 
+/* "N" workers or "P%" of them: N in *out, or -P for a share. */
+static char *check_canary(const struct rule *r, const char *v, double *out)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	bool share = end != v && strcmp(end, "%") == 0;
+	*out = 0;
+	if (end == v || errno || (*end && !share) || !isdigit((unsigned char)*v))
+		return xasprintf("bad value \"%s\" (a number of workers, or a share like \"25%%\")",
+				 v);
+	if (share && (n < 1 || n > 100))
+		return xasprintf("bad share \"%s\" (1%% to 100%%)", v);
+	if (n > MAX_WORKERS)
+		return xasprintf("must be at most %d", MAX_WORKERS);
+	*out = share ? -(double)n : (double)n;
+	return NULL;
+}
+
+/* A release name goes into events, metrics labels and environments: one
+ * line of printable text. */
+static char *check_release(const struct rule *r, const char *v, double *out)
+{
+	*out = 0;
+	if (strlen(v) > 200)
+		return xasprintf("longer than 200 bytes");
+	for (const char *c = v; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return xasprintf("holds a control character");
+	return NULL;
+}
+
 static const struct rule rules[] = {
     {"control", check_socket_path, NULL, 0, false},
     {"control-mode", check_mode, NULL, 0, false},
@@ -233,6 +267,12 @@ static const struct rule rules[] = {
     {"restart-max-delay", check_duration, NULL, RESTART_DELAY_MIN, false},
     {"stdout", check_enum, stdout_names, 0, false},
     {"hook-timeout", check_duration, NULL, 0, true},
+    {"canary", check_canary, NULL, 0, false},
+    {"canary-hold", check_duration, NULL, 0, false},
+    {"check-interval", check_duration, NULL, CHECK_INTERVAL_MIN, false},
+    {"check-timeout", check_duration, NULL, 0, true},
+    {"watch", check_duration, NULL, 0, false},
+    {"release", check_release, NULL, 0, false},
 };
 
 /* NULL when v is a good value of key, else why not. */
@@ -413,7 +453,7 @@ static const char *either(const char *a, const char *b)
  * check the sizes when adding keys. cfg_init() copies them. */
 struct opts {
 	cfg_opt_t socket[12];
-	cfg_opt_t program[24];
+	cfg_opt_t program[32];
 	cfg_opt_t root[13];
 };
 
@@ -456,6 +496,15 @@ static void build_program_opts(cfg_opt_t *o, const struct config_defaults *d, ch
 	o[i++] = (cfg_opt_t)CFG_STR("restart-delay", "100ms", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("restart-max-delay", "30s", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("stdout", "inherit", CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("release", "", CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("canary", "0", CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("canary-hold", "30s", CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("check", "", CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("check-interval", "5s", CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("check-timeout", "5s", CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_INT("check-failures", 3, CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_BOOL("check-always", cfg_false, CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("watch", "0", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_END();
 }
 
@@ -754,6 +803,21 @@ static void load_program_ready(const struct scope *sc, struct program_conf *p)
 	p->stdout_mode = (enum stdout_mode)get_value(sc, "stdout");
 }
 
+static void load_program_deploy(const struct scope *sc, struct program_conf *p)
+{
+	p->release = get_checked(sc, "release");
+	double canary = get_value(sc, "canary");
+	p->canary = canary > 0 ? (int)canary : 0;
+	p->canary_percent = canary < 0 ? (int)-canary : 0;
+	p->canary_hold = get_value(sc, "canary-hold");
+	p->check = get_str(sc, "check");
+	p->check_interval = get_value(sc, "check-interval");
+	p->check_timeout = get_value(sc, "check-timeout");
+	p->check_failures = get_int(sc, "check-failures", 1, 1000);
+	p->check_always = cfg_getbool(sc->cfg, "check-always");
+	p->watch = get_value(sc, "watch");
+}
+
 static bool blank_string(const char *s)
 {
 	return s[strspn(s, " \t\r\n\v\f")] == '\0';
@@ -771,6 +835,8 @@ static void check_program(const struct scope *sc, const struct program_conf *p)
 	    p->restart_max_delay < p->restart_delay)
 		complain(sc, kline(sc, "restart-max-delay"),
 			 "restart-max-delay must not be less than restart-delay");
+	if (p->check_always && blank_string(p->check))
+		complain(sc, kline(sc, "check-always"), "check-always needs a check");
 }
 
 static void load_program(struct ctx *x, cfg_t *sec, struct program_conf *p)
@@ -782,6 +848,7 @@ static void load_program(struct ctx *x, cfg_t *sec, struct program_conf *p)
 	check_name(&sc);
 	load_program_run(&sc, p);
 	load_program_ready(&sc, p);
+	load_program_deploy(&sc, p);
 	check_program(&sc, p);
 }
 
@@ -1100,6 +1167,8 @@ static void free_program(struct program_conf *p)
 	free(p->group);
 	free_strings(p->env, p->nenv);
 	free(p->ready_command);
+	free(p->release);
+	free(p->check);
 }
 
 static void free_socket(struct socket_conf *s)

@@ -59,6 +59,17 @@ struct program_conf {
 	double restart_delay;
 	double restart_max_delay;
 	enum stdout_mode stdout_mode;
+	/* deploy safety (SPEC "Deploy safety") */
+	char *release;	    /* "" : the basename of the resolved directory */
+	int canary;	    /* new workers started first; 0: no canary phase */
+	int canary_percent; /* or this share of the workers (1-100), if set */
+	double canary_hold;
+	char *check; /* "" : none */
+	double check_interval;
+	double check_timeout;
+	int check_failures; /* in a row, to judge a release bad */
+	bool check_always;  /* also outside canaries and watches, for health */
+	double watch;	    /* probation after a cut-over; 0: none */
 	int line;
 };
 

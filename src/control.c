@@ -10,6 +10,7 @@
 #include "state.h"
 #include "status.h"
 #include "utf8.h"
+#include "watch.h"
 #include "util.h"
 #include "version.h"
 
@@ -29,6 +30,9 @@
 /* waiting_for of a client that asked for an upgrade: the image that serves
  * afterwards answers it. */
 #define WAIT_UPGRADE UINT_MAX
+/* waiting_for of a client whose reload succeeded and that waits through
+ * its watch window (reload watch): `watching` names the reload. */
+#define WAIT_WATCH (UINT_MAX - 1)
 
 enum client_mode { CLIENT_REQUESTS, CLIENT_EVENTS, CLIENT_CLOSING };
 
@@ -36,7 +40,9 @@ struct client {
 	struct client *next;
 	int fd;
 	enum client_mode mode;
-	unsigned waiting_for; /* a reload's number, WAIT_UPGRADE, or 0 */
+	unsigned waiting_for; /* a reload's number, WAIT_UPGRADE, WAIT_WATCH, or 0 */
+	bool watch;	      /* asked for reload watch */
+	unsigned watching;    /* WAIT_WATCH: the reload whose window it waits for */
 	bool resume;	      /* its reload ended: the lines that waited are due */
 	ev_io io;
 	ev_timer idle;
@@ -192,9 +198,12 @@ static const char streaming_refused[] =
 static json_t *result_answer(const struct reload_result *r)
 {
 	if (r->outcome == RELOAD_SUCCEEDED)
-		return json_pack("{s:b, s:I, s:I, s:I}", "ok", 1, "reload", (json_int_t)r->id,
-				 "generation", (json_int_t)r->generation, "duration_ms",
-				 (json_int_t)(r->duration_ms + 0.5));
+		return json_pack("{s:b, s:I, s:I, s:o, s:I, s:o}", "ok", 1, "reload",
+				 (json_int_t)r->id, "generation", (json_int_t)r->generation,
+				 "release", json_string_utf8(r->release), "duration_ms",
+				 (json_int_t)(r->duration_ms + 0.5), "message",
+				 json_sprintf("generation %u serving%s%s", r->generation,
+					      *r->release ? " release " : "", r->release));
 	return json_pack("{s:b, s:I, s:o}", "ok", 0, "reload", (json_int_t)r->id, "error",
 			 json_string_utf8(r->reason));
 }
@@ -215,6 +224,7 @@ static int do_reload(struct client *c, const struct request *r)
 	if (last && last->id >= id)
 		return answer(c, result_answer(last));
 	c->waiting_for = id;
+	c->watch = r->watch;
 	ev_timer_stop(EV_DEFAULT, &c->idle);
 	return 0;
 }
@@ -393,18 +403,54 @@ static void resume_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	}
 }
 
+/* A waiting client gets its answer and goes on with its next lines. */
+static void answer_waiter(struct client *c, json_t *a)
+{
+	c->waiting_for = 0;
+	c->watch = false;
+	if (answer(c, a) == 0 && c->mode == CLIENT_REQUESTS) {
+		ev_timer_again(EV_DEFAULT, &c->idle);
+		c->resume = true;
+		ev_idle_start(EV_DEFAULT, &resume_idle);
+	}
+}
+
 static void answer_waiting(const struct reload_result *r)
 {
 	for (struct client *c = clients, *next; c; c = next) {
 		next = c->next;
 		if (!c->waiting_for || c->waiting_for > r->id)
 			continue;
-		c->waiting_for = 0;
-		if (answer(c, result_answer(r)) == 0 && c->mode == CLIENT_REQUESTS) {
-			ev_timer_again(EV_DEFAULT, &c->idle);
-			c->resume = true;
-			ev_idle_start(EV_DEFAULT, &resume_idle);
+		if (c->watch && c->waiting_for == r->id && watch_follows(r)) {
+			c->waiting_for = WAIT_WATCH;
+			c->watching = r->id;
+			continue;
 		}
+		answer_waiter(c, result_answer(r));
+	}
+}
+
+/* The end of a watch window, for reload watch: watch_passed, or why not. */
+static json_t *watch_answer(const char *name, json_t *event)
+{
+	json_t *reload = json_object_get(event, "reload"), *msg = json_object_get(event, "msg");
+	if (strcmp(name, "watch_passed") == 0)
+		return json_pack("{s:b, s:O?, s:O?, s:O?, s:s, s:O?}", "ok", 1, "reload", reload,
+				 "generation", json_object_get(event, "generation"), "release",
+				 json_object_get(event, "release"), "watch", "passed", "message",
+				 msg);
+	return json_pack("{s:b, s:O?, s:s, s:O?}", "ok", 0, "reload", reload, "watch",
+			 strcmp(name, "auto_rollback") == 0 ? "rolled back" : "ended", "error",
+			 msg);
+}
+
+static void answer_watching(const char *name, json_t *event)
+{
+	json_int_t id = json_integer_value(json_object_get(event, "reload"));
+	for (struct client *c = clients, *next; c; c = next) {
+		next = c->next;
+		if (c->waiting_for == WAIT_WATCH && (json_int_t)c->watching == id)
+			answer_waiter(c, watch_answer(name, event));
 	}
 }
 
@@ -423,14 +469,8 @@ static void answer_upgrade(const char *name, json_t *event)
 {
 	for (struct client *c = clients, *next; c; c = next) {
 		next = c->next;
-		if (c->waiting_for != WAIT_UPGRADE)
-			continue;
-		c->waiting_for = 0;
-		if (answer(c, upgrade_answer(name, event)) == 0 && c->mode == CLIENT_REQUESTS) {
-			ev_timer_again(EV_DEFAULT, &c->idle);
-			c->resume = true;
-			ev_idle_start(EV_DEFAULT, &resume_idle);
-		}
+		if (c->waiting_for == WAIT_UPGRADE)
+			answer_waiter(c, upgrade_answer(name, event));
 	}
 }
 
@@ -447,6 +487,9 @@ static void on_event(const char *name, json_t *event, void *data)
 		answer_waiting(r);
 	if (strcmp(name, "upgrade_succeeded") == 0 || strcmp(name, "upgrade_failed") == 0)
 		answer_upgrade(name, event);
+	if (strcmp(name, "watch_passed") == 0 || strcmp(name, "auto_rollback") == 0 ||
+	    strcmp(name, "watch_ended") == 0)
+		answer_watching(name, event);
 }
 
 /* --- accepting ----------------------------------------------------------- */
@@ -708,22 +751,25 @@ void control_close(void)
 
 /* --- across an upgrade in place ------------------------------------------ */
 
-/* Clients that stream events or wait for the upgrade's answer go on in the
- * next image, with what was not sent to them yet; the others are closed
- * by the exec, as between two requests: they connect again. */
+/* Clients that stream events or wait for the upgrade's answer or for a
+ * watch window go on in the next image, with what was not sent to them
+ * yet; the others are closed by the exec, as between two requests: they
+ * connect again. */
 static json_t *client_save(const struct client *c)
 {
 	state_keep_fd(c->fd);
-	return json_pack("{s:i, s:b, s:b, s:o}", "fd", c->fd, "events", c->mode == CLIENT_EVENTS,
-			 "upgrade", c->waiting_for == WAIT_UPGRADE, "out",
-			 state_hex(c->out ? c->out + c->outpos : "", c->outlen - c->outpos));
+	return json_pack("{s:i, s:b, s:b, s:I, s:o}", "fd", c->fd, "events",
+			 c->mode == CLIENT_EVENTS, "upgrade", c->waiting_for == WAIT_UPGRADE,
+			 "watching", (json_int_t)(c->waiting_for == WAIT_WATCH ? c->watching : 0),
+			 "out", state_hex(c->out ? c->out + c->outpos : "", c->outlen - c->outpos));
 }
 
 json_t *control_save(void)
 {
 	json_t *a = json_array();
 	for (const struct client *c = clients; c; c = c->next)
-		if (c->mode == CLIENT_EVENTS || c->waiting_for == WAIT_UPGRADE)
+		if (c->mode == CLIENT_EVENTS || c->waiting_for == WAIT_UPGRADE ||
+		    c->waiting_for == WAIT_WATCH)
 			json_array_append_new(a, client_save(c));
 	state_keep_fd(listen_fd);
 	return json_pack("{s:i, s:s, s:I, s:o}", "fd", listen_fd, "path", socket_path, "gid",
@@ -742,6 +788,12 @@ static void client_restore(json_t *j)
 	}
 	if (json_is_true(json_object_get(j, "upgrade"))) {
 		c->waiting_for = WAIT_UPGRADE;
+		ev_timer_stop(EV_DEFAULT, &c->idle);
+	}
+	json_int_t watching = json_integer_value(json_object_get(j, "watching"));
+	if (watching > 0 && watching < WAIT_WATCH) {
+		c->waiting_for = WAIT_WATCH;
+		c->watching = (unsigned)watching;
 		ev_timer_stop(EV_DEFAULT, &c->idle);
 	}
 	char *out;

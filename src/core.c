@@ -2,6 +2,7 @@
  * stop, and settle: the one step that brings the model in line. */
 /* SPDX-License-Identifier: MIT */
 #include "core.h"
+#include "check.h"
 #include "hold.h"
 #include "listen.h"
 #include "log.h"
@@ -11,6 +12,7 @@
 #include "upgrade.h"
 #include "util.h"
 #include "version.h"
+#include "watch.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -102,11 +104,31 @@ static void free_drained(void)
 	}
 }
 
+/* A check runs while it judges a release (a held canary, a watched
+ * generation) and, with check-always, for the serving generation. */
+static bool check_wanted(const struct program_run *p)
+{
+	if (model->stopping)
+		return false;
+	return reload_judges(p) || watch_judges(p) ||
+	       (p->conf->check_always && p->gen == model->serving);
+}
+
+/* A watched release that failed goes back to the previous one. */
+static void judge_watch(void)
+{
+	char why[512], err[256];
+	if (watch_settle(why, sizeof(why)) && !reload_rollback("auto_rollback", err, sizeof(err)))
+		warn("cannot roll back automatically: %s", err);
+}
+
 static void settle_pass(void)
 {
 	reload_settle();
+	judge_watch();
 	settle_generation(model->serving, !model->stopping);
 	settle_generation(model->pending, false);
+	check_settle(check_wanted);
 	free_drained();
 }
 
@@ -298,7 +320,7 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
 	if (!sinks_child_exited(w->rpid, w->rstatus) && !worker_reaped(w->rpid, w->rstatus) &&
-	    !upgrade_child_exited(w->rpid, w->rstatus))
+	    !check_reaped(w->rpid, w->rstatus) && !upgrade_child_exited(w->rpid, w->rstatus))
 		/* an orphan of some worker, reaped as the subreaper */
 		worker_check_lingering();
 	core_settle();
@@ -393,6 +415,7 @@ void core_adopt(void)
 void core_teardown(void)
 {
 	hold_keep_stored();
+	check_forget();
 	while (model->workers)
 		worker_forget(model->workers);
 	model_set_serving(NULL);

@@ -5,9 +5,11 @@
 #include "env.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static char *control_path;
 static char *default_directory;
@@ -99,7 +101,10 @@ static void add_segue_vars(struct strv *env, const struct program_run *p, int sl
 {
 	env_add(env, "SEGUE_PROGRAM", "%s", p->conf->name);
 	env_add(env, "SEGUE_GENERATION", "%u", p->gen->number);
-	env_add(env, "SEGUE_WORKER", "%d", slot);
+	if (slot >= 0)
+		env_add(env, "SEGUE_WORKER", "%d", slot);
+	if (p->release && *p->release)
+		env_add(env, "SEGUE_RELEASE", "%s", p->release);
 	env_add(env, "SEGUE_CONTROL", "%s", control_path ? control_path : "");
 }
 
@@ -125,7 +130,7 @@ void launch_build(struct launch *l, const struct program_run *p, int slot, const
 	env_add(&l->env, "NOTIFY_SOCKET", "%s", notify_path);
 	add_fd_protocols(&l->env, p, slot);
 	l->spec.env = l->env.v;
-	l->command = launch_expand_command(c, p->gen->number, slot);
+	l->command = launch_expand(c->command, p, slot);
 	l->spec.command = l->command;
 }
 
@@ -145,6 +150,24 @@ void launch_helper_env(struct strv *env, const struct program_run *p, int slot, 
 	env_add(env, "SEGUE_WORKER_PID", "%d", (int)pid);
 }
 
+void launch_check_env(struct strv *env, const struct program_run *p)
+{
+	env_base(env, p->conf->env, p->conf->nenv);
+	add_segue_vars(env, p, -1);
+	char *pids = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&pids, &len);
+	if (!f)
+		abort();
+	for (int i = 0; i < p->nslots; i++)
+		if (p->slots[i]->worker && p->slots[i]->worker->pid > 0)
+			fprintf(f, "%s%d", ftell(f) ? " " : "", (int)p->slots[i]->worker->pid);
+	if (fclose(f) != 0)
+		abort();
+	env_add(env, "SEGUE_PIDS", "%s", pids);
+	free(pids);
+}
+
 static int socket_position(const struct program_conf *c, const char *name, size_t len)
 {
 	for (size_t i = 0; i < c->nsockets; i++)
@@ -153,28 +176,58 @@ static int socket_position(const struct program_conf *c, const char *name, size_
 	return -1;
 }
 
-char *launch_expand_command(const struct program_conf *c, unsigned generation, int slot)
+/* The port a held socket listens on, from the kernel (also for inherited
+ * and port-0 sockets); -1 for a unix socket. */
+static int held_port(const struct held_socket *h)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(h->fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+/* Writes the value of the placeholder at s (up to close) to f; false when
+ * it names nothing segue knows. */
+static bool expand_one(FILE *f, const char *s, const char *close, const struct program_run *p,
+		       int slot)
+{
+	const struct program_conf *c = p->conf;
+	bool fd = strncmp(s, "{fd:", 4) == 0, port = strncmp(s, "{port:", 6) == 0;
+	if (fd || port) {
+		const char *name = s + (fd ? 4 : 6);
+		int pos = socket_position(c, name, (size_t)(close - name)), n = -1;
+		if (pos >= 0)
+			n = fd ? 3 + pos : held_port(p->gen->sockets[c->socket_index[pos]]);
+		return n >= 0 && fprintf(f, "%d", n) > 0;
+	}
+	if (strncmp(s, "{generation}", 12) == 0)
+		return fprintf(f, "%u", p->gen->number) > 0;
+	if (strncmp(s, "{worker}", 8) == 0 && slot >= 0)
+		return fprintf(f, "%d", slot) > 0;
+	if (strncmp(s, "{release}", 9) == 0)
+		return fputs(p->release ? p->release : "", f) >= 0;
+	return false;
+}
+
+char *launch_expand(const char *text, const struct program_run *p, int slot)
 {
 	char *out = NULL;
 	size_t outlen = 0;
 	FILE *f = open_memstream(&out, &outlen);
 	if (!f)
 		abort();
-	for (const char *s = c->command; *s;) {
+	for (const char *s = text; *s;) {
 		const char *close = *s == '{' ? strchr(s, '}') : NULL;
-		int pos;
-		if (close && strncmp(s, "{fd:", 4) == 0 &&
-		    (pos = socket_position(c, s + 4, (size_t)(close - s - 4))) >= 0)
-			fprintf(f, "%d", 3 + pos);
-		else if (close && strncmp(s, "{generation}", 12) == 0)
-			fprintf(f, "%u", generation);
-		else if (close && strncmp(s, "{worker}", 8) == 0)
-			fprintf(f, "%d", slot);
-		else {
-			putc(*s++, f);
+		if (close && expand_one(f, s, close, p, slot)) {
+			s = close + 1;
 			continue;
 		}
-		s = close + 1;
+		putc(*s++, f);
 	}
 	if (fclose(f) != 0)
 		abort();

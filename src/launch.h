@@ -37,8 +37,12 @@ void launch_free(struct launch *l);
  * SEGUE_WORKER_PID. */
 void launch_helper_env(struct strv *env, const struct program_run *p, int slot, pid_t pid);
 
-/* Expands {fd:NAME}, {generation} and {worker}; other braces stay as they
- * are, since shell commands use them too. */
-char *launch_expand_command(const struct program_conf *c, unsigned generation, int slot);
+/* The environment of a program's health check: the program's filtered
+ * environment and SEGUE_* variables, with SEGUE_PIDS (its workers). */
+void launch_check_env(struct strv *env, const struct program_run *p);
+/* Expands {fd:NAME} (the descriptor a worker gets it as), {port:NAME},
+ * {generation}, {release} and, with slot >= 0, {worker}; other braces stay
+ * as they are, since shell commands use them too. */
+char *launch_expand(const char *text, const struct program_run *p, int slot);
 
 #endif

@@ -10,6 +10,8 @@
 #include "notify.h"
 #include "paths.h"
 #include "reload.h"
+#include "check.h"
+#include "watch.h"
 #include "sinks.h"
 #include "systemd.h"
 #include "state.h"
@@ -309,14 +311,22 @@ static int serve(int status)
 	return status;
 }
 
+/* The modules that ask for a settle after their own callbacks. */
+static void init_modules(const struct options *o)
+{
+	reload_init(o->config_file, &o->defs, core_settle);
+	worker_init(core_settle);
+	check_init(core_settle);
+	watch_init(core_settle);
+}
+
 /* Runs the supervisor until it stops: 0 after a clean stop, 2 when it
  * could not start (the control socket, a socket to bind). */
 static int run(struct config *config, const struct options *o, const char *directory)
 {
 	model_init(now_wall(), now_mono());
 	launch_init(control_socket, directory);
-	reload_init(o->config_file, &o->defs);
-	worker_init(core_settle);
+	init_modules(o);
 	systemd_start();
 	sinks_start();
 	char err[512];
@@ -344,6 +354,7 @@ static void register_state(void)
 	state_register("model", model_save, model_restore);
 	state_register("workers", worker_save, worker_restore);
 	state_register("reload", reload_save, reload_restore);
+	state_register_optional("watch", watch_save, watch_restore);
 	state_register("control", control_save, control_restore);
 	state_register("systemd", systemd_save, systemd_restore);
 }
@@ -355,8 +366,7 @@ static int adopt(struct options *o)
 	struct config *quick = o->listen.n > 0 ? load(o) : NULL;
 	char err[512] = "";
 	model_init(0, 0);
-	reload_init(o->config_file, &o->defs);
-	worker_init(core_settle);
+	init_modules(o);
 	upgrade_set_previous(o->previous_fd);
 	int r = -1;
 	if (segue_fail_adoption)

@@ -3,6 +3,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "model.h"
 #include "state.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -96,6 +97,7 @@ struct generation *model_generation_new(struct config *config, struct held_socke
 		g->programs[i].gen = g;
 		g->programs[i].conf = &config->programs[i];
 		g->programs[i].index = i;
+		g->programs[i].release = model_release_name(&config->programs[i], NULL);
 	}
 	g->next = m.generations;
 	m.generations = g;
@@ -135,6 +137,7 @@ void model_generation_free(struct generation *g, void (*release)(struct held_soc
 			free(p->slots[j]);
 		free(p->slots);
 		free(p->directory);
+		free(p->release);
 	}
 	for (size_t i = 0; i < g->config->nsockets; i++)
 		release(g->sockets[i]);
@@ -152,6 +155,36 @@ struct program_run *model_program(const struct generation *g, const char *name)
 	return NULL;
 }
 
+char *model_release_name(const struct program_conf *c, const char *dir)
+{
+	const char *slash = dir ? strrchr(dir, '/') : NULL;
+	const char *base = slash && slash[1] ? slash + 1 : dir ? dir : "";
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		abort();
+	static const char key[] = "{directory}";
+	for (const char *r = *c->release ? c->release : key; *r;)
+		if (strncmp(r, key, sizeof(key) - 1) == 0) {
+			fputs(base, f);
+			r += sizeof(key) - 1;
+		} else {
+			fputc(*r++, f);
+		}
+	if (fclose(f) != 0)
+		abort();
+	/* A directory's name is anybody's text: the release goes into JSON,
+	 * logs and environments as one line of valid UTF-8. */
+	for (char *o = out; *o; o++)
+		if ((unsigned char)*o < 0x20 || *o == 0x7f)
+			*o = '?';
+	char clean[256];
+	utf8_clean(clean, sizeof(clean), out, strlen(out));
+	free(out);
+	return xstrdup(clean);
+}
+
 void model_program_set_directory(struct program_run *p, const char *dir, bool pinned)
 {
 	if (dir != p->directory) {
@@ -159,6 +192,49 @@ void model_program_set_directory(struct program_run *p, const char *dir, bool pi
 		p->directory = dir ? xstrdup(dir) : NULL;
 	}
 	p->pinned = pinned;
+	char *release = model_release_name(p->conf, p->directory);
+	if (!p->release || strcmp(release, p->release) != 0)
+		m.version++;
+	free(p->release);
+	p->release = release;
+}
+
+void model_generation_release(const struct generation *g, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < g->nprograms; i++) {
+		const char *r = g->programs[i].release;
+		bool seen = !r || !*r;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = g->programs[j].release && strcmp(g->programs[j].release, r) == 0;
+		if (seen || used >= len)
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? "+" : "", r);
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+void model_check_result(struct program_run *p, bool ok, const char *why)
+{
+	m.version++;
+	p->check.runs++;
+	p->check.ok = ok;
+	p->check.failures = ok ? 0 : p->check.failures + 1;
+	snprintf(p->check.text, sizeof(p->check.text), "%s", ok ? "" : why);
+}
+
+void model_check_reset(struct program_run *p)
+{
+	m.version++;
+	p->check.runs = p->check.failures = 0;
+	p->check.ok = false;
+	p->check.text[0] = '\0';
+}
+
+void model_check_set_io(struct program_run *p, void *io)
+{
+	p->check.io = io;
 }
 
 void model_program_set_desired(struct program_run *p, int desired)

@@ -56,12 +56,24 @@ struct slot {
 	ev_timer restart;   /* armed by core.c for restart_due */
 };
 
+/* What a program's health check found (check.c runs it). */
+struct check_state {
+	unsigned runs;	   /* results since the check was started */
+	unsigned failures; /* in a row */
+	bool ok;	   /* the last result */
+	char text[256];	   /* why the last run failed, "" if it did not */
+	void *io;	   /* the check module's own: its process and timers */
+};
+
 struct program_run {
 	struct generation *gen;
 	const struct program_conf *conf;
 	size_t index;	 /* in the generation's programs */
 	char *directory; /* resolved at the last spawn; recorded for rollback */
 	bool pinned;	 /* directory fixed (a rollback's or after a failed deploy) */
+	char *release;	 /* its name: `release` with {directory} expanded, or the
+			    directory's basename; "" when neither is known */
+	struct check_state check;
 	int desired;
 	int nslots; /* allocated; each slot apart, libev holds their timers */
 	struct slot **slots;
@@ -135,7 +147,17 @@ void model_set_pending(struct generation *g);
  * release, called for each. */
 void model_generation_free(struct generation *g, void (*release)(struct held_socket *));
 struct program_run *model_program(const struct generation *g, const char *name);
+/* Also names the release (see program_run.release). */
 void model_program_set_directory(struct program_run *p, const char *dir, bool pinned);
+/* The release a program of config c names in directory dir (malloc'd). */
+char *model_release_name(const struct program_conf *c, const char *dir);
+/* The generation's release: its programs' distinct releases, joined by
+ * "+" (one program, or programs of one release: just that name). */
+void model_generation_release(const struct generation *g, char *buf, size_t len);
+/* A check's result; runs and failures restart from 0 with reset. */
+void model_check_result(struct program_run *p, bool ok, const char *why);
+void model_check_reset(struct program_run *p);
+void model_check_set_io(struct program_run *p, void *io);
 /* Sets how many workers are wanted; slots are allocated as needed. */
 void model_program_set_desired(struct program_run *p, int desired);
 int model_program_ready(const struct program_run *p);

@@ -97,7 +97,9 @@ static int parse_count(const char *s, int *n)
 static int usage(const struct proto_verb *v, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "usage: %s%s%s%s", v->name, *v->args ? " " : "", v->args,
-		 v->flags & VERB_WAIT ? " [wait]" : "");
+		 v->kind == REQ_RELOAD	? " [wait|watch]"
+		 : v->flags & VERB_WAIT ? " [wait]"
+					: "");
 	return -1;
 }
 
@@ -107,8 +109,11 @@ static int parse_args(const struct proto_verb *v, const struct words *w, struct 
 {
 	int extra = w->n - 1 - v->nargs;
 
-	if (extra == 1 && (v->flags & VERB_WAIT) && strcmp(w->w[w->n - 1], "wait") == 0)
+	const char *last = w->w[w->n - 1];
+	if (extra == 1 && (v->flags & VERB_WAIT) && strcmp(last, "wait") == 0)
 		r->wait = true;
+	else if (extra == 1 && v->kind == REQ_RELOAD && strcmp(last, "watch") == 0)
+		r->wait = r->watch = true;
 	else if (extra != 0)
 		return usage(v, err, errlen);
 	switch (v->kind) {

@@ -52,6 +52,7 @@ const struct proto_verb *proto_verb_of(enum request_kind kind);
 struct request {
 	enum request_kind kind;
 	bool wait;		      /* reload wait, rollback wait */
+	bool watch;		      /* reload watch: wait through the watch window */
 	char program[PROTO_MAX_NAME]; /* scale, signal */
 	int number;		      /* scale: workers */
 	int signal;		      /* signal */

@@ -10,6 +10,7 @@
 #include "util.h"
 #include "worker.h"
 
+#include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,19 @@ int rolling_next(const struct rolling_view *v, int *drain, int *start)
 	return n;
 }
 
+int canary_size(const struct program_conf *c, int desired)
+{
+	long n = c->canary_percent ? ((long)desired * c->canary_percent + 99) / 100 : c->canary;
+	if (n > 0 && desired > 0 && n < 1)
+		n = 1;
+	return n > desired ? desired : (int)n;
+}
+
 /* --- the impure part: one transaction at a time -------------------------- */
+
+/* A reload whose programs have a canary first runs those workers beside
+ * the whole serving generation, holds them, and only then goes on. */
+enum canary_phase { CANARY_NONE, CANARY_STARTING, CANARY_HOLDING, CANARY_PASSED };
 
 /* A shared socket whose backlog or name the new config changes: applied
  * only at commit. */
@@ -82,11 +95,19 @@ struct transaction {
 	int *next_slot;
 	bool **taken;
 	int *ntaken;
+	/* canary: per program of gen, its canary workers (0: none), and
+	 * whether canary_started went out */
+	enum canary_phase phase;
+	int *canary;
+	bool *announced;
+	double hold_until; /* monotonic, while holding */
+	ev_timer hold;
 };
 
 /* The release that served before the last deploy: its config and the
  * directories its programs were resolved to, for `rollback`. */
 struct release {
+	char name[256]; /* the generation's release */
 	struct config *config;
 	size_t n;
 	char **names;
@@ -101,11 +122,13 @@ static bool rollback_next; /* the next begin() starts `previous` */
 static struct reload_result last;
 static const char *config_file;
 static const struct config_defaults *defaults;
+static void (*changed)(void);
 
-void reload_init(const char *file, const struct config_defaults *defs)
+void reload_init(const char *file, const struct config_defaults *defs, void (*changed_fn)(void))
 {
 	config_file = file;
 	defaults = defs;
+	changed = changed_fn;
 }
 
 static void release_clear(struct release *r)
@@ -125,6 +148,7 @@ static void release_record(struct release *r, const struct generation *g)
 {
 	release_clear(r);
 	r->config = config_ref(g->config);
+	model_generation_release(g, r->name, sizeof(r->name));
 	r->n = g->nprograms;
 	r->names = xcalloc(g->nprograms + 1, sizeof(char *));
 	r->dirs = xcalloc(g->nprograms + 1, sizeof(char *));
@@ -149,6 +173,17 @@ static json_t *reload_fields(unsigned id)
 	return json_pack("{s:I}", "reload", (json_int_t)id);
 }
 
+/* The fields of an event about generation g: its number and release. */
+static json_t *generation_fields(json_t *f, const struct generation *g)
+{
+	char release[256];
+	model_generation_release(g, release, sizeof(release));
+	json_object_set_new(f, "generation", json_integer(g->number));
+	if (*release)
+		json_object_set_new(f, "release", json_string_utf8(release));
+	return f;
+}
+
 /* --- ending a reload ----------------------------------------------------- */
 
 static void begin(void);
@@ -160,20 +195,26 @@ static void transaction_free(struct transaction *t)
 	free(t->taken);
 	free(t->ntaken);
 	free(t->next_slot);
+	free(t->canary);
+	free(t->announced);
 	free(t->changes);
+	ev_timer_stop(EV_DEFAULT, &t->hold);
 	free(t);
 }
 
 /* Records how reload `id` ended, before its event goes out: whoever
  * waits for it reads the record. */
-static void record(unsigned id, enum reload_outcome outcome, unsigned gen, double started,
-		   const char *reason)
+static void record(const struct transaction *t, enum reload_outcome outcome,
+		   const struct generation *g, const char *reason)
 {
 	memset(&last, 0, sizeof(last));
-	last.id = id;
+	last.id = t->id;
 	last.outcome = outcome;
-	last.generation = gen;
-	last.duration_ms = (now_mono() - started) * 1000.0;
+	last.rollback = t->rollback;
+	last.generation = g ? g->number : 0;
+	if (g)
+		model_generation_release(g, last.release, sizeof(last.release));
+	last.duration_ms = (now_mono() - t->started) * 1000.0;
 	snprintf(last.reason, sizeof(last.reason), "%s", reason ? reason : "");
 	struct counters *k = model_counters();
 	if (outcome == RELOAD_SUCCEEDED) {
@@ -196,8 +237,7 @@ static void finish(void)
 static void retire(struct generation *old)
 {
 	model_generation_set_state(old, GEN_RETIRED);
-	json_t *f = json_pack("{s:I, s:I}", "generation", (json_int_t)old->number, "workers",
-			      (json_int_t)old->live);
+	json_t *f = generation_fields(json_pack("{s:I}", "workers", (json_int_t)old->live), old);
 	event_emit(LEVEL_INFO, "drain_started", f, "draining generation %u", old->number);
 	worker_drain_generation(old);
 }
@@ -211,12 +251,12 @@ static void commit(struct transaction *t)
 	model_set_serving(g);
 	model_set_pending(NULL);
 	model_set_config(g->config);
-	record(t->id, RELOAD_SUCCEEDED, g->number, t->started, NULL);
-	json_t *f = reload_fields(t->id);
-	json_object_set_new(f, "generation", json_integer(g->number));
+	record(t, RELOAD_SUCCEEDED, g, NULL);
+	json_t *f = generation_fields(reload_fields(t->id), g);
 	json_object_set_new(f, "duration_ms", json_integer((json_int_t)(last.duration_ms + 0.5)));
-	event_emit(LEVEL_INFO, "reload_succeeded", f, "generation %u serving after %.0f ms",
-		   g->number, last.duration_ms);
+	json_object_set_new(f, "rollback", json_boolean(t->rollback));
+	event_emit(LEVEL_INFO, "reload_succeeded", f, "generation %u serving%s%s after %.0f ms",
+		   g->number, *last.release ? " release " : "", last.release, last.duration_ms);
 	if (old) {
 		release_record(&previous, old);
 		retire(old);
@@ -234,9 +274,8 @@ static void abort_reload(struct transaction *t, const char *reason)
 	struct generation *g = t->gen;
 	model_generation_set_state(g, GEN_FAILED);
 	model_set_pending(NULL);
-	record(t->id, RELOAD_FAILED, g->number, t->started, reason);
-	json_t *f = reload_fields(t->id);
-	json_object_set_new(f, "generation", json_integer(g->number));
+	record(t, RELOAD_FAILED, g, reason);
+	json_t *f = generation_fields(reload_fields(t->id), g);
 	json_object_set_new(f, "reason", json_string_utf8(reason));
 	event_emit(LEVEL_ERROR, "reload_failed", f, "generation %u rolled back: %s", g->number,
 		   reason);
@@ -340,6 +379,29 @@ static int desired_workers(const struct program_run *p)
 	return p->conf->workers;
 }
 
+static void hold_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	changed();
+}
+
+/* A deploy, not a rollback, of programs that run now: those with a canary
+ * start it first. The rollback of a bad release does not wait. */
+static void plan_canary(struct transaction *t)
+{
+	struct generation *g = t->gen;
+	t->canary = xcalloc(g->nprograms + 1, sizeof(int));
+	t->announced = xcalloc(g->nprograms + 1, sizeof(bool));
+	ev_init(&t->hold, hold_cb);
+	for (size_t i = 0; i < g->nprograms && !t->rollback; i++) {
+		struct program_run *p = &g->programs[i];
+		if (!model_program(model->serving, p->conf->name))
+			continue;
+		t->canary[i] = canary_size(p->conf, p->desired);
+		if (t->canary[i] > 0)
+			t->phase = CANARY_STARTING;
+	}
+}
+
 static void start_generation(struct transaction *t, struct config *c, struct held_socket **held,
 			     const struct release *from)
 {
@@ -353,6 +415,7 @@ static void start_generation(struct transaction *t, struct config *c, struct hel
 	for (size_t i = 0; i < g->nprograms; i++)
 		model_program_set_desired(&g->programs[i], desired_workers(&g->programs[i]));
 	model_set_pending(g);
+	plan_canary(t);
 }
 
 /* A reload that ends before it started a generation: nothing changed.
@@ -360,7 +423,7 @@ static void start_generation(struct transaction *t, struct config *c, struct hel
 static void end_unstarted(struct transaction *t, enum reload_outcome outcome, const char *reason,
 			  const char *event, const char *key, const char *value, const char *msg)
 {
-	record(t->id, outcome, 0, t->started, reason);
+	record(t, outcome, NULL, reason);
 	json_t *f = reload_fields(t->id);
 	json_object_set_new(f, key, json_string_utf8(value));
 	event_emit(LEVEL_ERROR, event, f, "%s", msg);
@@ -448,6 +511,135 @@ static void roll(struct transaction *t, struct program_run *p, struct program_ru
 		worker_spawn(p, t->next_slot[p->index]++);
 }
 
+/* --- the canary phase ----------------------------------------------------- */
+
+static json_t *canary_fields(const struct transaction *t, const struct program_run *p)
+{
+	json_t *f = generation_fields(reload_fields(t->id), p->gen);
+	json_object_set_new(f, "program", json_string(p->conf->name));
+	if (p->release && *p->release)
+		json_object_set_new(f, "release", json_string_utf8(p->release));
+	return f;
+}
+
+static bool canary_ready(const struct transaction *t, const struct program_run *p)
+{
+	for (int i = 0; i < t->canary[p->index]; i++) {
+		const struct worker *w = p->slots[i]->worker;
+		if (!w || w->state != WORKER_READY)
+			return false;
+	}
+	return true;
+}
+
+/* Starts the canary workers; canary_started once a program's are all
+ * started (its release is known then). True when all are ready. */
+static bool canary_start(struct transaction *t)
+{
+	bool ready = true;
+	for (size_t i = 0; i < t->gen->nprograms; i++) {
+		struct program_run *p = &t->gen->programs[i];
+		int n = t->canary[i];
+		for (int j = 0; j < n && worker_can_spawn(); j++)
+			if (p->slots[j]->spawns == 0)
+				worker_spawn(p, j);
+		if (t->next_slot[i] < n)
+			t->next_slot[i] = n; /* a rolling reload goes on from there */
+		if (n && !t->announced[i] && p->slots[n - 1]->spawns > 0) {
+			t->announced[i] = true;
+			json_t *f = canary_fields(t, p);
+			json_object_set_new(f, "workers", json_integer(n));
+			json_object_set_new(f, "hold_s", json_real(p->conf->canary_hold));
+			event_emit(LEVEL_INFO, "canary_started", f,
+				   "%d new worker%s of release %s beside generation %u", n,
+				   n == 1 ? "" : "s", p->release, model->serving->number);
+		}
+		ready = ready && canary_ready(t, p);
+	}
+	return ready;
+}
+
+static void canary_hold(struct transaction *t)
+{
+	double hold = 0;
+	for (size_t i = 0; i < t->gen->nprograms; i++)
+		if (t->canary[i] && t->gen->programs[i].conf->canary_hold > hold)
+			hold = t->gen->programs[i].conf->canary_hold;
+	t->phase = CANARY_HOLDING;
+	t->hold_until = now_mono() + hold;
+	ev_timer_set(&t->hold, hold, 0);
+	ev_timer_start(EV_DEFAULT, &t->hold);
+}
+
+/* The check of a held canary program: NULL while it may pass, "" when it
+ * passed, else why it failed (in buf). */
+static const char *canary_check(const struct program_run *p, char *buf, size_t len)
+{
+	const struct program_conf *c = p->conf;
+	if (!*c->check)
+		return "";
+	if (p->check.failures >= (unsigned)c->check_failures) {
+		snprintf(buf, len, "%u checks in a row failed: %s", p->check.failures,
+			 p->check.text);
+		return buf;
+	}
+	return p->check.runs > 0 && p->check.ok ? "" : NULL;
+}
+
+static void canary_fail(struct transaction *t, const struct program_run *p, const char *why)
+{
+	char reason[512];
+	json_t *f = canary_fields(t, p);
+	json_object_set_new(f, "reason", json_string_utf8(why));
+	event_emit(LEVEL_ERROR, "canary_failed", f, "release %s canary failed: %s", p->release,
+		   why);
+	snprintf(reason, sizeof(reason), "canary failed: %s", why);
+	abort_reload(t, reason);
+}
+
+/* Drives the canary phase; true while it goes on (or it failed). */
+static bool canary_settle(struct transaction *t)
+{
+	if (t->phase == CANARY_STARTING && canary_start(t))
+		canary_hold(t);
+	if (t->phase != CANARY_HOLDING)
+		return t->phase == CANARY_STARTING;
+	bool passed = now_mono() >= t->hold_until;
+	char buf[512];
+	for (size_t i = 0; i < t->gen->nprograms; i++) {
+		const struct program_run *p = &t->gen->programs[i];
+		const char *verdict = t->canary[i] ? canary_check(p, buf, sizeof(buf)) : "";
+		if (verdict && *verdict) {
+			canary_fail(t, p, verdict);
+			return true;
+		}
+		passed = passed && verdict;
+	}
+	if (!passed)
+		return true;
+	t->phase = CANARY_PASSED;
+	ev_timer_stop(EV_DEFAULT, &t->hold);
+	for (size_t i = 0; i < t->gen->nprograms; i++)
+		if (t->canary[i])
+			event_emit(LEVEL_INFO, "canary_passed",
+				   canary_fields(t, &t->gen->programs[i]),
+				   "release %s canary passed", t->gen->programs[i].release);
+	return false;
+}
+
+/* A failed new worker; during the canary, the canary failed. */
+static void fail_reload(struct transaction *t, const char *why)
+{
+	bool canary = t->phase == CANARY_STARTING || t->phase == CANARY_HOLDING;
+	for (size_t i = 0; canary && i < t->gen->nprograms; i++)
+		for (int j = 0; j < t->gen->programs[i].nslots; j++)
+			if (t->gen->programs[i].slots[j]->failures > 0) {
+				canary_fail(t, &t->gen->programs[i], why);
+				return;
+			}
+	abort_reload(t, why);
+}
+
 void reload_settle(void)
 {
 	struct transaction *t = running;
@@ -455,9 +647,11 @@ void reload_settle(void)
 		return;
 	const char *why = failure(t->gen);
 	if (why) {
-		abort_reload(t, why);
+		fail_reload(t, why);
 		return;
 	}
+	if (canary_settle(t))
+		return;
 	for (size_t i = 0; i < t->gen->nprograms; i++) {
 		struct program_run *p = &t->gen->programs[i];
 		struct program_run *old = model_program(model->serving, p->conf->name);
@@ -526,6 +720,33 @@ bool reload_holds_slot(const struct program_run *old, int slot)
 	const struct program_run *p = t && t->gen ? model_program(t->gen, old->conf->name) : NULL;
 	return p && t->taken[p->index] && slot >= 0 && slot < MODEL_MAX_WORKERS &&
 	       t->taken[p->index][slot];
+}
+
+const char *reload_phase(double *left)
+{
+	const struct transaction *t = running;
+	*left = 0;
+	if (!t)
+		return NULL;
+	if (t->phase == CANARY_HOLDING) {
+		*left = t->hold_until - now_mono();
+		*left = *left > 0 ? *left : 0;
+		return "canary-hold";
+	}
+	if (t->phase == CANARY_STARTING)
+		return "canary";
+	return t->phase == CANARY_PASSED ? "cut-over" : "starting";
+}
+
+bool reload_judges(const struct program_run *p)
+{
+	const struct transaction *t = running;
+	return t && t->gen == p->gen && t->phase == CANARY_HOLDING && t->canary[p->index] > 0;
+}
+
+const char *reload_previous_release(void)
+{
+	return previous.name;
 }
 
 const struct reload_result *reload_last_result(void)

@@ -44,6 +44,10 @@ struct rolling_view {
  * returns their count; *start gets how many new slots to start. */
 int rolling_next(const struct rolling_view *v, int *drain, int *start);
 
+/* How many new workers of a program with `desired` workers a reload starts
+ * first, as its canary: `canary`, or `canary`% rounded up; 0 for none. */
+int canary_size(const struct program_conf *c, int desired);
+
 /* How a reload ended. */
 enum reload_outcome { RELOAD_SUCCEEDED = 1, RELOAD_FAILED, RELOAD_REJECTED };
 
@@ -51,14 +55,16 @@ struct reload_result {
 	unsigned id; /* the reload's number (events carry it as "reload") */
 	enum reload_outcome outcome;
 	unsigned generation; /* the new one; 0 when none was started */
-	char release[256];
-	char reason[512]; /* why it failed or was rejected */
+	bool rollback;	     /* it started the previous release again */
+	char release[256];   /* the new generation's; "" when none was started */
+	char reason[512];    /* why it failed or was rejected */
 	double duration_ms;
 };
 
 /* The config file to read at each reload (NULL in quick mode: the running
  * config serves again) and the command line's defaults. */
-void reload_init(const char *config_file, const struct config_defaults *defs);
+void reload_init(const char *config_file, const struct config_defaults *defs,
+		 void (*changed)(void));
 
 /* Returns the number of the reload that will serve this request, or 0 when
  * segue is stopping. */
@@ -80,6 +86,17 @@ bool reload_running(void);
 /* The old generation's slot was drained for a replacement by the running
  * rolling reload: nobody else may fill it (an abort gives it back). */
 bool reload_holds_slot(const struct program_run *old, int slot);
+
+/* The running reload's phase, for status: "starting", "canary" (its
+ * workers start), "canary-hold" (*left: seconds to go), "cut-over"; NULL
+ * when none runs. */
+const char *reload_phase(double *left);
+
+/* p's canary is being held: its check judges it. */
+bool reload_judges(const struct program_run *p);
+
+/* The release the next rollback would start ("" if none). */
+const char *reload_previous_release(void);
 
 /* The result of the newest reload that ended, or NULL. */
 const struct reload_result *reload_last_result(void);

@@ -437,6 +437,7 @@ struct options {
 	char socket_buf[PATH_MAX]; /* the default, when -s is not given */
 	bool json;
 	bool wait;
+	bool watch;	/* reload --wait=watch: through the watch window */
 	double timeout; /* seconds; -1: not given */
 	const struct proto_verb *cmd;
 	char **args;
@@ -580,12 +581,20 @@ static int show_reload(const struct options *o, json_t *a)
 	if (!o->wait)
 		printf("%s %" JSON_INTEGER_FORMAT " started\n", what,
 		       json_integer_value(json_object_get(a, "reload")));
-	else if (json_object_get(a, "generation"))
-		printf("generation %" JSON_INTEGER_FORMAT " serving (%s took %" JSON_INTEGER_FORMAT
-		       " ms)\n",
-		       json_integer_value(json_object_get(a, "generation")), what,
+	else if (json_object_get(a, "watch")) {
+		char *m = jtext(a, "message");
+		printf("%s\n", m);
+		free(m);
+	} else if (json_object_get(a, "generation")) {
+		char *r =
+		    json_is_string(json_object_get(a, "release")) ? jtext(a, "release") : NULL;
+		printf("generation %" JSON_INTEGER_FORMAT
+		       " serving%s%s (%s took %" JSON_INTEGER_FORMAT " ms)\n",
+		       json_integer_value(json_object_get(a, "generation")),
+		       r && *r ? " release " : "", r && *r ? r : "", what,
 		       (json_int_t)json_number_value(json_object_get(a, "duration_ms")));
-	else
+		free(r);
+	} else
 		printf("%s %" JSON_INTEGER_FORMAT " done\n", what,
 		       json_integer_value(json_object_get(a, "reload")));
 	return EXIT_OK;
@@ -697,6 +706,7 @@ static void help(struct options *o)
 	}
 	printf("\nOptions, after the command:\n"
 	       "  --wait             reload, rollback: answer when it has ended\n"
+	       "  --wait=watch       reload: answer when its watch window has ended\n"
 	       "  --timeout DUR      give up after DUR (120, 250ms, 30s, 5m, 1h)\n\n"
 	       "Exit status: 0 success or healthy; 1 the command failed, was rolled\n"
 	       "back or segue is unhealthy; 2 cannot connect, or usage error;\n"
@@ -756,6 +766,8 @@ static void parse_command_args(struct options *o, int argc, char **argv)
 			options = false;
 		else if (options && !strcmp(a, "--wait") && (o->cmd->flags & VERB_WAIT))
 			o->wait = true;
+		else if (options && !strcmp(a, "--wait=watch") && o->cmd->kind == REQ_RELOAD)
+			o->wait = o->watch = true;
 		else if (options && !strcmp(a, "--timeout")) {
 			if (i + 1 >= argc)
 				usage_error("--timeout needs a duration");
@@ -848,7 +860,7 @@ static size_t build_request(const struct options *o, char *buf, size_t len)
 	append(buf, len, &used, "", o->cmd->name);
 	for (i = 0; o->args[i]; i++)
 		append(buf, len, &used, " ", o->args[i]);
-	append(buf, len, &used, o->wait ? " wait" : "", "\n");
+	append(buf, len, &used, o->watch ? " watch" : o->wait ? " wait" : "", "\n");
 	return used;
 }
 

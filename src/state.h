@@ -24,6 +24,9 @@
 typedef json_t *state_save_fn(void);
 typedef int state_restore_fn(json_t *part, char *err, size_t len);
 void state_register(const char *name, state_save_fn *save, state_restore_fn *restore);
+/* A part added after state format 1: an image that has no such part hands
+ * on a state without it, and restore is not called. */
+void state_register_optional(const char *name, state_save_fn *save, state_restore_fn *restore);
 
 /* While saving: the next image inherits fd. */
 void state_keep_fd(int fd);

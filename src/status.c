@@ -7,6 +7,7 @@
 #include "utf8.h"
 #include "util.h"
 #include "version.h"
+#include "watch.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -54,9 +55,17 @@ static json_t *program_json(const char *name)
 	for (const struct worker *w = model->workers; w; w = w->next)
 		if (strcmp(w->prog->conf->name, name) == 0)
 			json_array_append_new(workers, worker_json(w));
-	return json_pack("{s:s, s:i, s:i, s:I, s:o, s:o}", "name", name, "desired", p->desired,
-			 "ready", model_program_ready(p), "generation", (json_int_t)p->gen->number,
-			 "directory", json_string_utf8(p->directory), "workers", workers);
+	json_t *j = json_pack("{s:s, s:i, s:i, s:I, s:o, s:o, s:o}", "name", name, "desired",
+			      p->desired, "ready", model_program_ready(p), "generation",
+			      (json_int_t)p->gen->number, "release", json_string_utf8(p->release),
+			      "directory", json_string_utf8(p->directory), "workers", workers);
+	if (p->check.io || p->check.runs)
+		json_object_set_new(j, "check",
+				    json_pack("{s:I, s:b, s:I, s:o}", "runs",
+					      (json_int_t)p->check.runs, "ok", p->check.ok,
+					      "failures", (json_int_t)p->check.failures, "text",
+					      json_string_utf8(p->check.text)));
+	return j;
 }
 
 static bool listed(json_t *programs, const char *name)
@@ -96,18 +105,41 @@ static json_t *last_reload_json(void)
 	const struct reload_result *r = reload_last_result();
 	if (!r)
 		return json_string("");
+	if (r->outcome == RELOAD_SUCCEEDED && *r->release)
+		return json_sprintf("generation %u deployed (release %s)", r->generation,
+				    r->release);
 	if (r->outcome == RELOAD_SUCCEEDED)
 		return json_sprintf("generation %u deployed", r->generation);
 	return json_string_utf8(r->reason);
 }
 
+/* Where a deploy is: the running reload's phase, or the watch window. */
+static json_t *deploy_json(void)
+{
+	double left = 0;
+	const char *phase = reload_phase(&left);
+	unsigned watched = phase ? 0 : watch_running(&left);
+	if (!phase && !watched)
+		return json_pack("{s:s}", "phase", "idle");
+	json_t *j = json_pack("{s:s}", "phase", phase ? phase : "watch");
+	if (left > 0 || watched)
+		json_object_set_new(j, "left_s", json_real(left));
+	if (watched)
+		json_object_set_new(j, "reload", json_integer(watched));
+	return j;
+}
+
 json_t *status_json(void)
 {
-	return json_pack("{s:b, s:i, s:s, s:f, s:I, s:b, s:o, s:o, s:o}", "ok", 1, "pid",
+	char release[256] = "";
+	if (model->serving)
+		model_generation_release(model->serving, release, sizeof(release));
+	return json_pack("{s:b, s:i, s:s, s:f, s:I, s:o, s:b, s:o, s:o, s:o, s:o}", "ok", 1, "pid",
 			 (int)getpid(), "version", segue_version, "uptime_s",
 			 now_mono() - model->started_mono, "generation",
-			 (json_int_t)(model->serving ? model->serving->number : 0), "reloading",
-			 reload_running(), "sockets", sockets_json(), "programs", programs_json(),
+			 (json_int_t)(model->serving ? model->serving->number : 0), "release",
+			 json_string_utf8(release), "reloading", reload_running(), "deploy",
+			 deploy_json(), "sockets", sockets_json(), "programs", programs_json(),
 			 "last_reload", last_reload_json());
 }
 
@@ -144,6 +176,9 @@ json_t *health_json(void)
 							   p->conf->name, ready, p->desired));
 		for (int j = 0; j < p->desired; j++)
 			slot_problems(problems, p->slots[j]);
+		if (p->check.io && p->check.runs && !p->check.ok)
+			problem(problems, "%s: check failed (%u in a row): %s", p->conf->name,
+				p->check.failures, p->check.text);
 	}
 	if (!model->serving)
 		json_array_append_new(problems, json_string("no generation is serving"));
@@ -159,6 +194,32 @@ json_t *health_json(void)
 static void metric_header(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value in the text format, with backslash, quote and newline escaped. */
+static void label_value(FILE *f, const char *v)
+{
+	for (; v && *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void release_metrics(FILE *f)
+{
+	metric_header(f, "segue_release_info", "gauge",
+		      "1 for each program of a generation that runs, with its release.");
+	for (const struct generation *g = model->generations; g; g = g->next)
+		for (size_t i = 0; i < g->nprograms; i++) {
+			fprintf(f, "segue_release_info{program=\"%s\",generation=\"%u\",release=\"",
+				g->programs[i].conf->name, g->number);
+			label_value(f, g->programs[i].release);
+			fprintf(f, "\",serving=\"%d\"} 1\n", g == model->serving);
+		}
 }
 
 static void worker_metrics(FILE *f)
@@ -238,6 +299,7 @@ char *metrics_text(void)
 	fprintf(f, "segue_worker_restarts_total %u\n", model->counters.worker_restarts);
 	metric_header(f, "segue_crash_loops_total", "counter", "Crash loops detected.");
 	fprintf(f, "segue_crash_loops_total %u\n", model->counters.crash_loops);
+	release_metrics(f);
 	worker_metrics(f);
 	socket_metrics(f);
 	fclose(f);

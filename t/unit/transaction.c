@@ -246,7 +246,7 @@ int main(void)
 			       dir);
 	char *second = write_conf("two.conf", both, "\"www\", \"extra\"");
 	start(first);
-	reload_init(second, &(struct config_defaults){0});
+	reload_init(second, &(struct config_defaults){0}, core_settle);
 	plan_changes_nothing_shared();
 	rolling_then_abort();
 	commit_applies();
