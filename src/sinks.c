@@ -39,10 +39,9 @@ static char *statsd_target; /* the address statsd_fd is connected to */
 static bool wanted(const char *name, json_t *event)
 {
 	static const char *const names[] = {
-	    "reload_succeeded",
-	    "reload_failed",
-	    "config_rejected",
-	    "crash_loop",
+	    "reload_succeeded", "reload_failed",  "config_rejected",
+	    "crash_loop",	"canary_started", "canary_passed",
+	    "canary_failed",	"watch_passed",	  "auto_rollback",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strcmp(name, names[i]) == 0)
@@ -119,7 +118,7 @@ static void run_hook(const char *hook, const char *name, json_t *event)
 		     name);
 		return;
 	}
-	char gen[32], prog[32], msg[32];
+	char gen[32], prog[32], msg[32], rel[32];
 	struct strv env = {0};
 	env_base(&env, NULL, 0);
 	strv_push(&env, xasprintf("SEGUE_EVENT=%s", name));
@@ -127,6 +126,7 @@ static void run_hook(const char *hook, const char *name, json_t *event)
 	strv_push(&env,
 		  xasprintf("SEGUE_GENERATION=%s", field(event, "generation", gen, sizeof(gen))));
 	strv_push(&env, xasprintf("SEGUE_MESSAGE=%s", field(event, "msg", msg, sizeof(msg))));
+	strv_push(&env, xasprintf("SEGUE_RELEASE=%s", field(event, "release", rel, sizeof(rel))));
 	/* The path is the whole command, whatever characters it holds. */
 	strv_push(&env, xasprintf("SEGUE_HOOK_PATH=%s", hook));
 	struct spawn_spec spec = {.command = "\"$SEGUE_HOOK_PATH\"", .env = env.v, .output_fd = -1};
@@ -185,11 +185,25 @@ static int statsd_socket(const char *target)
 
 static const char *alert_type(const char *name)
 {
-	if (strcmp(name, "reload_succeeded") == 0)
-		return "success";
+	static const char *const good[] = {"reload_succeeded", "canary_passed", "watch_passed"};
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+		if (strcmp(name, good[i]) == 0)
+			return "success";
+	if (strcmp(name, "canary_started") == 0)
+		return "info";
 	if (strcmp(name, "worker_exited") == 0)
 		return "warning";
 	return "error";
+}
+
+/* A DogStatsD tag value: no separator of the datagram in it. */
+static char *tag_value(const char *v)
+{
+	char *t = xstrdup(*v ? v : "none");
+	for (char *p = t; *p; p++)
+		if (*p == ',' || *p == '|' || *p == '#' || *p == '\n' || *p == ' ')
+			*p = '_';
+	return t;
 }
 
 /* One DogStatsD event (_e{...}) and, for reloads, a counter and a timer.
@@ -199,7 +213,7 @@ static void send_statsd(const char *target, const char *name, json_t *event)
 	int fd = statsd_socket(target);
 	if (fd < 0)
 		return;
-	char pbuf[32], gbuf[32];
+	char pbuf[32], gbuf[32], rbuf[32];
 	const char *program = field(event, "program", pbuf, sizeof(pbuf));
 	const char *msg = json_string_value(json_object_get(event, "msg"));
 	char *title = xasprintf("segue %s", name);
@@ -207,13 +221,15 @@ static void send_statsd(const char *target, const char *name, json_t *event)
 	for (char *p = text; *p; p++)
 		if (*p == '\n' || *p == '|')
 			*p = ' ';
-	char *dgram =
-	    xasprintf("_e{%zu,%zu}:%s|%s|t:%s|s:segue|#event:%s,program:%s,generation:%s",
-		      strlen(title), strlen(text), title, text, alert_type(name), name,
-		      *program ? program : "none", field(event, "generation", gbuf, sizeof(gbuf)));
+	char *release = tag_value(field(event, "release", rbuf, sizeof(rbuf)));
+	char *dgram = xasprintf(
+	    "_e{%zu,%zu}:%s|%s|t:%s|s:segue|#event:%s,program:%s,generation:%s,release:%s",
+	    strlen(title), strlen(text), title, text, alert_type(name), name,
+	    *program ? program : "none", field(event, "generation", gbuf, sizeof(gbuf)), release);
 	if (send(fd, dgram, strlen(dgram), MSG_DONTWAIT) < 0 && errno != EAGAIN)
 		debug("statsd: %s", strerror(errno));
 	free(dgram);
+	free(release);
 	if (strncmp(name, "reload_", 7) == 0) {
 		json_t *ms = json_object_get(event, "duration_ms");
 		dgram =

@@ -65,9 +65,9 @@ void worker_init(worker_changed_fn *fn)
 static json_t *fields(const struct worker *w)
 {
 	const char *release = w->prog->release && *w->prog->release ? w->prog->release : NULL;
-	return json_pack("{s:s, s:I, s:s*, s:i, s:i}", "program", w->prog->conf->name, "generation",
-			 (json_int_t)w->prog->gen->number, "release", release, "slot", w->slot,
-			 "pid", (int)w->pid);
+	return json_pack("{s:s, s:I, s:i, s:i, s:s*}", "program", w->prog->conf->name, "generation",
+			 (json_int_t)w->prog->gen->number, "slot", w->slot, "pid", (int)w->pid,
+			 "release", release);
 }
 
 static void arm(ev_timer *t, double deadline)

@@ -64,13 +64,13 @@ is "$(release)" one "release one serves"
 deploy two
 ctl reload --wait
 is "$RC" 0 "reload --wait after a good deploy exits 0"
-like "$OUT" '^generation 2 serving \(reload took [0-9]+ ms\)$' "and prints the new generation"
+like "$OUT" '^generation 2 serving release two \(reload took [0-9]+ ms\)$' "and prints the new generation and its release"
 is "$(release)" two "release two serves"
 like "$(curl -s "http://127.0.0.1:$port/")" 'generation=2 ' "generation 2 answers"
 
 ctl rollback --wait
 is "$RC" 0 "rollback --wait exits 0"
-like "$OUT" '^generation 3 serving \(rollback took [0-9]+ ms\)$' "and prints the generation it started"
+like "$OUT" '^generation 3 serving release one \(rollback took [0-9]+ ms\)$' "and prints the generation it started and its release"
 is "$(release)" one "release one serves again after the rollback"
 is "$(readlink "$T/current")" releases/two "although current still points at release two"
 

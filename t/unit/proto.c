@@ -127,11 +127,11 @@ static void test_reload(void)
 		is_int(0, r.wait, "rollback: no wait");
 	if (good("rollback wait", REQ_ROLLBACK, &r))
 		is_int(1, r.wait, "rollback wait: wait");
-	bad("reload now", "usage: reload [wait]");
-	bad("reload WAIT", "usage: reload [wait]");
-	bad("reload waiting", "usage: reload [wait]");
-	bad("reload wait wait", "usage: reload [wait]");
-	bad("reload wait 1 2", "usage: reload [wait]");
+	bad("reload now", "usage: reload [wait|watch]");
+	bad("reload WAIT", "usage: reload [wait|watch]");
+	bad("reload waiting", "usage: reload [wait|watch]");
+	bad("reload wait wait", "usage: reload [wait|watch]");
+	bad("reload wait 1 2", "usage: reload [wait|watch]");
 	bad("rollback now", "usage: rollback [wait]");
 	bad("rollback wait wait", "usage: rollback [wait]");
 }
