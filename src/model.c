@@ -437,6 +437,19 @@ static int held_index(const struct held_socket *h)
 	return i;
 }
 
+int model_socket_index(const struct held_socket *h)
+{
+	return held_index(h);
+}
+
+struct held_socket *model_socket_at(int i)
+{
+	struct held_socket *s = m.sockets;
+	while (s && i-- > 0)
+		s = s->next;
+	return s;
+}
+
 static json_t *slot_save(const struct slot *s)
 {
 	return json_pack("{s:I, s:I, s:I, s:f, s:f, s:b, s:s}", "spawns", (json_int_t)s->spawns,

@@ -134,6 +134,10 @@ void model_socket_ref(struct held_socket *h);
  * then calls model_socket_free). */
 bool model_socket_unref(struct held_socket *h);
 void model_socket_free(struct held_socket *h);
+/* Its position in the model's list, and back (an upgrade names sockets by
+ * it); NULL past the end. */
+int model_socket_index(const struct held_socket *h);
+struct held_socket *model_socket_at(int i);
 
 /* --- generations --- */
 /* A new generation for config with its held sockets (array taken), the

@@ -713,6 +713,11 @@ bool reload_running(void)
 	return machine.phase == RELOAD_RUNNING;
 }
 
+bool reload_holding(void)
+{
+	return running && running->gen && running->phase == CANARY_HOLDING;
+}
+
 bool reload_holds_slot(const struct program_run *old, int slot)
 {
 	const struct transaction *t = running;
@@ -764,6 +769,33 @@ void reload_forget(void)
 
 /* --- across an upgrade in place ------------------------------------------ */
 
+static json_t *ints(const int *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	return a;
+}
+
+/* A reload that holds its canary: everything but its generation (the
+ * model's pending one) and its timer's time. */
+static json_t *running_save(const struct transaction *t)
+{
+	size_t n = t->gen->nprograms;
+	json_t *changes = json_array();
+	for (size_t i = 0; i < t->nchanges; i++)
+		json_array_append_new(
+		    changes, json_pack("{s:i, s:i}", "held", model_socket_index(t->changes[i].held),
+				       "to", (int)(t->changes[i].to - t->gen->config->sockets)));
+	int announced[n + 1];
+	for (size_t i = 0; i < n; i++)
+		announced[i] = t->announced[i];
+	return json_pack("{s:I, s:f, s:f, s:b, s:o, s:o, s:o, s:o}", "id", (json_int_t)t->id,
+			 "started", t->started, "hold_until", t->hold_until, "queued",
+			 machine.queued, "next_slot", ints(t->next_slot, n), "canary",
+			 ints(t->canary, n), "announced", ints(announced, n), "changes", changes);
+}
+
 json_t *reload_save(void)
 {
 	json_t *names = json_array(), *dirs = json_array();
@@ -772,11 +804,16 @@ json_t *reload_save(void)
 		json_array_append_new(dirs, previous.dirs[i] ? json_string(previous.dirs[i])
 							     : json_null());
 	}
-	return json_pack("{s:I, s:{s:o, s:o, s:o}, s:{s:I, s:i, s:I, s:s, s:s, s:f}}", "seq",
-			 (json_int_t)seq, "previous", "config", state_config_id(previous.config),
-			 "names", names, "dirs", dirs, "last", "id", (json_int_t)last.id, "outcome",
-			 (int)last.outcome, "generation", (json_int_t)last.generation, "release",
-			 last.release, "reason", last.reason, "duration_ms", last.duration_ms);
+	json_t *j =
+	    json_pack("{s:I, s:{s:o, s:o, s:o}, s:{s:I, s:i, s:I, s:o, s:o, s:f, s:b}}", "seq",
+		      (json_int_t)seq, "previous", "config", state_config_id(previous.config),
+		      "names", names, "dirs", dirs, "last", "id", (json_int_t)last.id, "outcome",
+		      (int)last.outcome, "generation", (json_int_t)last.generation, "release",
+		      json_string_utf8(last.release), "reason", json_string_utf8(last.reason),
+		      "duration_ms", last.duration_ms, "rollback", last.rollback);
+	if (reload_holding())
+		json_object_set_new(j, "running", running_save(running));
+	return j;
 }
 
 static void previous_restore(json_t *p)
@@ -797,6 +834,58 @@ static void previous_restore(json_t *p)
 	}
 }
 
+static void ints_restore(json_t *a, int *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		v[i] = (int)json_integer_value(json_array_get(a, i));
+}
+
+/* Takes the held canary on where the previous image left it. */
+static int running_restore(json_t *r, char *err, size_t len)
+{
+	struct generation *g = model->pending;
+	if (!g) {
+		snprintf(err, len,
+			 "state: a reload holds its canary, but no generation is pending");
+		return -1;
+	}
+	struct transaction *t = xcalloc(1, sizeof(*t));
+	t->id = (unsigned)json_integer_value(json_object_get(r, "id"));
+	t->started = json_number_value(json_object_get(r, "started"));
+	t->gen = g;
+	size_t n = g->nprograms;
+	t->next_slot = xcalloc(n + 1, sizeof(int));
+	t->ntaken = xcalloc(n + 1, sizeof(int));
+	t->taken = xcalloc(n + 1, sizeof(bool *));
+	plan_canary(t);
+	int announced[n + 1];
+	ints_restore(json_object_get(r, "next_slot"), t->next_slot, n);
+	ints_restore(json_object_get(r, "canary"), t->canary, n);
+	ints_restore(json_object_get(r, "announced"), announced, n);
+	for (size_t i = 0; i < n; i++)
+		t->announced[i] = announced[i];
+	json_t *changes = json_object_get(r, "changes");
+	t->changes = xcalloc(json_array_size(changes) + 1, sizeof(*t->changes));
+	for (size_t i = 0; i < json_array_size(changes); i++) {
+		json_t *c = json_array_get(changes, i);
+		struct held_socket *h =
+		    model_socket_at((int)json_integer_value(json_object_get(c, "held")));
+		size_t to = (size_t)json_integer_value(json_object_get(c, "to"));
+		if (h && to < g->config->nsockets)
+			t->changes[t->nchanges++] =
+			    (struct socket_change){h, &g->config->sockets[to]};
+	}
+	t->phase = CANARY_HOLDING;
+	t->hold_until = json_number_value(json_object_get(r, "hold_until"));
+	double left = t->hold_until - now_mono();
+	ev_timer_set(&t->hold, left > 0 ? left : 0, 0);
+	ev_timer_start(EV_DEFAULT, &t->hold);
+	machine.phase = RELOAD_RUNNING;
+	machine.queued = json_is_true(json_object_get(r, "queued"));
+	running = t;
+	return 0;
+}
+
 int reload_restore(json_t *j, char *err, size_t len)
 {
 	json_t *l = json_object_get(j, "last");
@@ -814,5 +903,7 @@ int reload_restore(json_t *j, char *err, size_t len)
 		 json_string_value(json_object_get(l, "release")) ?: "");
 	snprintf(last.reason, sizeof(last.reason), "%s",
 		 json_string_value(json_object_get(l, "reason")) ?: "");
-	return 0;
+	last.rollback = json_is_true(json_object_get(l, "rollback"));
+	json_t *r = json_object_get(j, "running");
+	return r ? running_restore(r, err, len) : 0;
 }

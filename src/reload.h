@@ -83,6 +83,10 @@ void reload_stop(void);
 
 bool reload_running(void);
 
+/* The running reload holds its canary (every canary worker ready, nothing
+ * else starting): an upgrade in place may hand it on. */
+bool reload_holding(void);
+
 /* The old generation's slot was drained for a replacement by the running
  * rolling reload: nobody else may fill it (an abort gives it back). */
 bool reload_holds_slot(const struct program_run *old, int slot);

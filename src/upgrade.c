@@ -169,8 +169,9 @@ static const char *busy(void)
 {
 	if (model->stopping)
 		return "busy: segue is stopping";
-	if (reload_running())
-		return "busy: a reload is running; upgrade when it ends";
+	if (reload_running() && !reload_holding())
+		return "busy: a reload is running; upgrade when it ends (or while its canary is "
+		       "held)";
 	return NULL;
 }
 

@@ -5,7 +5,8 @@
 # load, with zero failed requests in every case.
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
-plan 32
+. "$top_srcdir/t/upgrade.sh"
+plan 36
 
 # release NAME [DEMO-OPTIONS...]: a release directory whose app runs demo.
 release() {
@@ -22,6 +23,7 @@ release D --exit-after 2000
 release E
 touch "$T/releases/E/unhealthy"
 release F
+release G
 deploy A
 
 # ready_pids: the pids of the ready workers, sorted.
@@ -37,6 +39,7 @@ conf() {
 		'check-interval = "300ms"' 'check-failures = 2' "reload = \"$2\""
 }
 conf 1 all-at-once
+use_upgradable_segue
 start_segue -c "$T/segue.conf"
 wait_event -n 4 event=worker_ready
 is "$(status_field release)" A "status names the serving release"
@@ -113,6 +116,24 @@ ok $? "the queued reload ran after the canary's reload"
 is "$(event_field generation event=reload_succeeded reload=6)" 7 "the queued reload took the next generation"
 check "and began only when the canary's reload had ended" -- \
 	test "$(event_ms event=reload_started reload=6)" -ge "$(event_ms event=reload_succeeded reload=5)"
+
+# 7. an upgrade in place while the canary is held keeps the phase and its
+# deadline
+conf 1 all-at-once
+deploy G
+mark=$(log_lines)
+kill -HUP "$SEGUE_PID"
+wait_for 10 sh -c "[ \"\$(\"$SEGUECTL\" -s \"$CONTROL\" --json status | \"$EVENTS\" -f deploy.phase -)\" = canary-hold ]"
+ok $? "the canary is held"
+held=$(event_ms -s "$mark" event=worker_ready generation=8)
+install_image "$IMG_NEXT"
+ctl upgrade --wait
+is "$RC" 0 "segue upgrades in place while the canary is held: $OUT$ERR"
+wait_event -s "$mark" -t 20 event=reload_succeeded generation=8
+is "$(event_count -s "$mark" event=canary_started generation=8)" 1 "the canary was not started again"
+check "the hold kept its deadline (5 s from the canary's readiness)" -- \
+	test $(($(event_ms event=canary_passed generation=8) - held)) -ge 4900 -a \
+	$(($(event_ms event=canary_passed generation=8) - held)) -lt 7000
 
 stop_load
 like "$LOAD_RESULT" ' errors=0 ' "zero failed requests through all of it"
