@@ -212,11 +212,16 @@ static int do_reload(struct client *c, const struct request *r)
 {
 	if (r->wait && streaming_full())
 		return answer_error(c, streaming_refused);
-	char err[256] = "segue is stopping";
+	char err[256] = "segue is stopping", rollback_release[256];
+	/* the release it goes back to, before the rollback moves it on */
+	snprintf(rollback_release, sizeof(rollback_release), "%s", reload_previous_release());
 	unsigned id = r->kind == REQ_ROLLBACK ? core_rollback("control: rollback", err, sizeof(err))
 					      : core_reload("control");
 	if (!id)
 		return answer_error(c, err);
+	if (!r->wait && r->kind == REQ_ROLLBACK)
+		return answer(c, json_pack("{s:b, s:I, s:o}", "ok", 1, "reload", (json_int_t)id,
+					   "release", json_string_utf8(rollback_release)));
 	if (!r->wait)
 		return answer(c, json_pack("{s:b, s:I}", "ok", 1, "reload", (json_int_t)id));
 	/* The reload may have ended already (a rejected config). */

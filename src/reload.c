@@ -65,8 +65,6 @@ int rolling_next(const struct rolling_view *v, int *drain, int *start)
 int canary_size(const struct program_conf *c, int desired)
 {
 	long n = c->canary_percent ? ((long)desired * c->canary_percent + 99) / 100 : c->canary;
-	if (n > 0 && desired > 0 && n < 1)
-		n = 1;
 	return n > desired ? desired : (int)n;
 }
 
@@ -379,8 +377,17 @@ static int desired_workers(const struct program_run *p)
 	return p->conf->workers;
 }
 
+/* libev may run a timer a little before now_mono() reaches the time it
+ * was armed for: the rest is waited for, so a hold always ends. */
 static void hold_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	const struct transaction *t = w->data;
+	double left = t->hold_until - now_mono();
+	if (left > 0) {
+		ev_timer_set(w, left, 0);
+		ev_timer_start(loop, w);
+		return;
+	}
 	changed();
 }
 
@@ -392,6 +399,7 @@ static void plan_canary(struct transaction *t)
 	t->canary = xcalloc(g->nprograms + 1, sizeof(int));
 	t->announced = xcalloc(g->nprograms + 1, sizeof(bool));
 	ev_init(&t->hold, hold_cb);
+	t->hold.data = t;
 	for (size_t i = 0; i < g->nprograms && !t->rollback; i++) {
 		struct program_run *p = &g->programs[i];
 		if (!model_program(model->serving, p->conf->name))
@@ -438,10 +446,12 @@ static void begin(void)
 	t->rollback = rollback_next;
 	rollback_next = false;
 	running = t;
-	event_emit(LEVEL_INFO, "reload_started",
-		   json_pack("{s:I, s:b}", "reload", (json_int_t)t->id, "rollback", t->rollback),
-		   "%s",
-		   t->rollback ? "rolling back to the previous release" : "reading the config");
+	json_t *f = json_pack("{s:I, s:b}", "reload", (json_int_t)t->id, "rollback", t->rollback);
+	if (t->rollback && *previous.name)
+		json_object_set_new(f, "release", json_string_utf8(previous.name));
+	event_emit(LEVEL_INFO, "reload_started", f, "%s%s",
+		   t->rollback ? "rolling back to the previous release " : "reading the config",
+		   t->rollback ? previous.name : "");
 	char *why = NULL, err[512];
 	struct config *c = t->rollback ? config_ref(previous.config) : load_config(&why);
 	if (!c) {
@@ -522,9 +532,15 @@ static json_t *canary_fields(const struct transaction *t, const struct program_r
 	return f;
 }
 
+/* p's canary workers: fewer if it was scaled down since. */
+static int canary_of(const struct transaction *t, const struct program_run *p)
+{
+	return t->canary[p->index] < p->desired ? t->canary[p->index] : p->desired;
+}
+
 static bool canary_ready(const struct transaction *t, const struct program_run *p)
 {
-	for (int i = 0; i < t->canary[p->index]; i++) {
+	for (int i = 0; i < canary_of(t, p); i++) {
 		const struct worker *w = p->slots[i]->worker;
 		if (!w || w->state != WORKER_READY)
 			return false;
@@ -539,7 +555,7 @@ static bool canary_start(struct transaction *t)
 	bool ready = true;
 	for (size_t i = 0; i < t->gen->nprograms; i++) {
 		struct program_run *p = &t->gen->programs[i];
-		int n = t->canary[i];
+		int n = canary_of(t, p);
 		for (int j = 0; j < n && worker_can_spawn(); j++)
 			if (p->slots[j]->spawns == 0)
 				worker_spawn(p, j);
@@ -608,7 +624,7 @@ static bool canary_settle(struct transaction *t)
 	char buf[512];
 	for (size_t i = 0; i < t->gen->nprograms; i++) {
 		const struct program_run *p = &t->gen->programs[i];
-		const char *verdict = t->canary[i] ? canary_check(p, buf, sizeof(buf)) : "";
+		const char *verdict = canary_of(t, p) ? canary_check(p, buf, sizeof(buf)) : "";
 		if (verdict && *verdict) {
 			canary_fail(t, p, verdict);
 			return true;
@@ -746,7 +762,7 @@ const char *reload_phase(double *left)
 bool reload_judges(const struct program_run *p)
 {
 	const struct transaction *t = running;
-	return t && t->gen == p->gen && t->phase == CANARY_HOLDING && t->canary[p->index] > 0;
+	return t && t->gen == p->gen && t->phase == CANARY_HOLDING && canary_of(t, p) > 0;
 }
 
 const char *reload_previous_release(void)

@@ -20,9 +20,21 @@ static struct {
 } w;
 static void (*changed)(void);
 
+static void arm(double left)
+{
+	ev_timer_stop(EV_DEFAULT, &w.timer);
+	ev_timer_set(&w.timer, left > 0 ? left : 0, 0);
+	ev_timer_start(EV_DEFAULT, &w.timer);
+}
+
+/* libev may run a timer a little before now_mono() reaches its time: the
+ * rest is waited for, so a window always ends. */
 static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	changed();
+	if (w.reload && w.until > now_mono())
+		arm(w.until - now_mono());
+	else
+		changed();
 }
 
 void watch_init(void (*fn)(void))
@@ -58,13 +70,6 @@ static json_t *fields(void)
 			json_object_set_new(f, "release", json_string_utf8(release));
 	}
 	return f;
-}
-
-static void arm(double left)
-{
-	ev_timer_stop(EV_DEFAULT, &w.timer);
-	ev_timer_set(&w.timer, left > 0 ? left : 0, 0);
-	ev_timer_start(EV_DEFAULT, &w.timer);
 }
 
 static void begin(const struct reload_result *r)

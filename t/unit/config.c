@@ -529,6 +529,62 @@ static void test_program_values(void)
 		"restart-delay above the default max");
 }
 
+/* Deploy safety (issue 11): release, canary as a count or a share, the
+ * check's keys and watch, with their defaults. */
+static void test_deploy_keys(void)
+{
+	struct config *c = accepted("program app {\n command = x\n}\n", "deploy defaults");
+	if (c) {
+		const struct program_conf *p = &c->programs[0];
+		is_string("", p->release, "release: none by default (the directory's basename)");
+		is_int(0, p->canary + p->canary_percent, "no canary by default");
+		is_int(30000, (long long)(p->canary_hold * 1000), "canary-hold 30s by default");
+		is_string("", p->check, "no check by default");
+		is_int(5000, (long long)(p->check_interval * 1000), "check-interval 5s");
+		is_int(5000, (long long)(p->check_timeout * 1000), "check-timeout 5s");
+		is_int(3, p->check_failures, "check-failures 3");
+		is_int(0, p->check_always, "check-always false");
+		is_int(0, (long long)(p->watch * 1000), "no watch by default");
+		config_unref(c);
+	}
+	c = accepted("program app {\n command = x\n canary = \"25%\"\n watch = 10s\n"
+		     " release = \"v-{directory}\"\n check = \"true\"\n check-always = true\n}\n",
+		     "deploy keys");
+	if (c) {
+		is_int(25, c->programs[0].canary_percent, "canary = \"25%%\" is a share");
+		is_int(10000, (long long)(c->programs[0].watch * 1000), "watch = 10s");
+		is_string("v-{directory}", c->programs[0].release, "release as written");
+		config_unref(c);
+	}
+	c = accepted("program app {\n command = x\n canary = 2\n}\n", "canary = 2");
+	if (c) {
+		is_int(2, c->programs[0].canary, "canary = 2 is a count");
+		config_unref(c);
+	}
+	static const struct {
+		const char *line, *want;
+	} bad[] = {
+	    {"canary = \"0%\"", "canary: bad share \"0%\" (1% to 100%)"},
+	    {"canary = \"101%\"", "canary: bad share \"101%\" (1% to 100%)"},
+	    {"canary = \"-1\"",
+	     "canary: bad value \"-1\" (a number of workers, or a share like \"25%\")"},
+	    {"canary = \"2 workers\"",
+	     "canary: bad value \"2 workers\" (a number of workers, or a share like \"25%\")"},
+	    {"check-interval = 10ms", "check-interval: must be at least 100ms"},
+	    {"check-timeout = 0", "check-timeout: must be more than 0"},
+	    {"check-failures = 0", "check-failures: must be at least 1"},
+	    {"watch = soon", "watch: bad duration \"soon\""},
+	    {"check-always = true", "check-always needs a check"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = xasprintf("program app {\n command = x\n %s\n}\n", bad[i].line);
+		char *want = xasprintf("segue.conf:3: program \"app\": %s\n", bad[i].want);
+		refused(text, want, bad[i].line);
+		free(text);
+		free(want);
+	}
+}
+
 /* restart-delay has a floor: 0 would respawn a crashing worker hundreds of
  * times a second (issue 9). */
 static void test_restart_floor(void)
@@ -1292,6 +1348,7 @@ int main(void)
 	test_program_values();
 	test_hook_timeout();
 	test_restart_floor();
+	test_deploy_keys();
 	test_path_limits();
 	test_nodelay();
 	test_kill_mode();

@@ -305,9 +305,30 @@ static void test_sequences(int maxlen)
 	}
 }
 
+/* canary_size: a count, or a share of the workers rounded up; never more
+ * than the workers, never a share of nothing. */
+static void test_canary_size(void)
+{
+	static const struct {
+		int canary, percent, desired, want;
+	} cases[] = {
+	    {0, 0, 4, 0},  {1, 0, 4, 1}, {3, 0, 2, 2},	 {0, 50, 4, 2},
+	    {0, 50, 5, 3}, {0, 1, 4, 1}, {0, 100, 4, 4}, {0, 25, 1, 1},
+	    {0, 10, 0, 0}, {2, 0, 0, 0}, {0, 33, 10, 4}, {0, 100, 10000, 10000},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct program_conf c = {.canary = cases[i].canary,
+					 .canary_percent = cases[i].percent};
+		is_int(cases[i].want, canary_size(&c, cases[i].desired),
+		       "canary = %d%s of %d workers starts %d", cases[i].percent ?: cases[i].canary,
+		       cases[i].percent ? "%" : "", cases[i].desired, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	plan_lazy();
+	test_canary_size();
 	test_initial();
 	test_table();
 	test_burst();
