@@ -94,10 +94,14 @@ static void free_drained(void)
 			g = g->next;
 			continue;
 		}
-		if (g->state == GEN_RETIRED)
+		if (g->state == GEN_RETIRED) {
+			char release[256];
+			model_generation_release(g, release, sizeof(release));
 			event_emit(LEVEL_INFO, "drain_finished",
-				   json_pack("{s:I}", "generation", (json_int_t)g->number),
+				   json_pack("{s:I, s:s*}", "generation", (json_int_t)g->number,
+					     "release", *release ? release : NULL),
 				   "generation %u has no workers left", g->number);
+		}
 		stop_slot_timers(g);
 		model_generation_free(g, hold_release);
 		g = model->generations; /* the list changed */

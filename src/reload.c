@@ -595,8 +595,8 @@ static const char *canary_check(const struct program_run *p, char *buf, size_t l
 	if (!*c->check)
 		return "";
 	if (p->check.failures >= (unsigned)c->check_failures) {
-		snprintf(buf, len, "%u checks in a row failed: %s", p->check.failures,
-			 p->check.text);
+		snprintf(buf, len, "%u check%s in a row failed: %s", p->check.failures,
+			 p->check.failures == 1 ? "" : "s", p->check.text);
 		return buf;
 	}
 	return p->check.runs > 0 && p->check.ok ? "" : NULL;

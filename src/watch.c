@@ -107,8 +107,9 @@ static const char *verdict(char *buf, size_t len)
 				return buf;
 			}
 		if (*p->conf->check && p->check.failures >= (unsigned)p->conf->check_failures) {
-			snprintf(buf, len, "program %s: %u checks in a row failed: %s",
-				 p->conf->name, p->check.failures, p->check.text);
+			snprintf(buf, len, "program %s: %u check%s in a row failed: %s",
+				 p->conf->name, p->check.failures,
+				 p->check.failures == 1 ? "" : "s", p->check.text);
 			return buf;
 		}
 	}
@@ -152,10 +153,12 @@ bool watch_settle(char *reason, size_t len)
 		return true;
 	}
 	if (now_mono() >= w.until) {
-		char msg[300];
-		snprintf(msg, sizeof(msg), "generation %u passed its watch of %gs", w.generation,
-			 w.seconds);
-		end("watch_passed", fields(), LEVEL_INFO, msg);
+		char msg[600];
+		json_t *f = fields();
+		const char *release = json_string_value(json_object_get(f, "release"));
+		snprintf(msg, sizeof(msg), "release %s (generation %u) passed its watch of %gs",
+			 release ? release : "", w.generation, w.seconds);
+		end("watch_passed", f, LEVEL_INFO, msg);
 	}
 	return false;
 }

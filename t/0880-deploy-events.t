@@ -1,0 +1,72 @@
+#!/bin/sh
+# 0880-deploy-events.t: canary and watch events reach the hook (with
+# SEGUE_RELEASE) and DogStatsD (tagged with the release), so a chat channel
+# shows "release X canary failed: ..." and dashboards mark deploys.
+# SPDX-License-Identifier: MIT
+. "$top_srcdir/t/lib.sh"
+plan 9
+
+"$UDPRECV" "$T/statsd.log" > "$T/statsd.port" &
+register_pid $!
+wait_for 5 test -s "$T/statsd.port"
+sport=$(cat "$T/statsd.port")
+
+cat > "$T/hook" <<SH
+#!/bin/sh
+echo "\$SEGUE_EVENT release=\$SEGUE_RELEASE generation=\$SEGUE_GENERATION msg=\$SEGUE_MESSAGE" >> "$T/hook.log"
+SH
+chmod +x "$T/hook"
+for r in one two three; do
+	mkdir -p "$T/releases/$r"
+	printf '#!/bin/sh\nexec %s\n' "$DEMO" > "$T/releases/$r/app"
+	chmod +x "$T/releases/$r/app"
+done
+touch "$T/releases/two/unhealthy"
+deploy one
+cat > "$T/segue.conf" <<CONF
+control = "$CONTROL"
+hook = "$T/hook"
+statsd = "127.0.0.1:$sport"
+socket web { listen = "127.0.0.1:0" }
+program app {
+  command = "./app"
+  directory = "$T/current"
+  sockets = { "web" }
+  ready = "notify"
+  workers = 2
+  canary = 1
+  canary-hold = "1s"
+  check = "test ! -e unhealthy"
+  check-interval = "200ms"
+  check-failures = 1
+  watch = "1s"
+}
+CONF
+start_segue -c "$T/segue.conf"
+wait_event -n 2 event=worker_ready
+
+deploy two
+kill -HUP "$SEGUE_PID"
+wait_event event=canary_failed
+wait_for 5 grep -q '^canary_failed' "$T/hook.log"
+ok $? "the hook runs for canary_failed"
+like "$(grep '^canary_failed' "$T/hook.log")" '^canary_failed release=two generation=2 msg=release two canary failed: 1 check in a row failed' \
+	"with SEGUE_RELEASE and a message for a chat channel"
+wait_for 5 grep -q 'event:canary_failed' "$T/statsd.log"
+like "$(grep 'event:canary_failed' "$T/statsd.log")" '\|t:error\|.*#event:canary_failed,program:app,generation:2,release:two$' \
+	"DogStatsD gets canary_failed, tagged with the release"
+
+deploy three
+kill -HUP "$SEGUE_PID"
+wait_event -t 20 event=watch_passed
+wait_for 5 grep -q '^watch_passed' "$T/hook.log"
+ok $? "the hook runs for watch_passed"
+for e in canary_started canary_passed reload_succeeded; do
+	grep -q "^$e release=three generation=3" "$T/hook.log"
+	ok $? "and for $e of release three"
+done
+wait_for 5 grep -q 'event:watch_passed' "$T/statsd.log"
+like "$(grep 'event:watch_passed' "$T/statsd.log")" '\|t:success\|.*release:three$' \
+	"DogStatsD marks the release that passed its watch"
+stop_segue
+is "$SEGUE_STATUS" 0 "segue stops cleanly"
