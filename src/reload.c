@@ -118,6 +118,7 @@ static struct transaction *running;
 static struct release previous;
 static bool rollback_next; /* the next begin() starts `previous` */
 static struct reload_result last;
+static struct reload_result last_ok; /* the newest that succeeded */
 static const char *config_file;
 static const struct config_defaults *defaults;
 static void (*changed)(void);
@@ -216,6 +217,7 @@ static void record(const struct transaction *t, enum reload_outcome outcome,
 	snprintf(last.reason, sizeof(last.reason), "%s", reason ? reason : "");
 	struct counters *k = model_counters();
 	if (outcome == RELOAD_SUCCEEDED) {
+		last_ok = last;
 		k->reloads_ok++;
 		k->last_reload_seconds = last.duration_ms / 1000.0;
 	} else {
@@ -775,6 +777,11 @@ const struct reload_result *reload_last_result(void)
 	return last.id ? &last : NULL;
 }
 
+const struct reload_result *reload_last_success(void)
+{
+	return last_ok.id ? &last_ok : NULL;
+}
+
 void reload_forget(void)
 {
 	release_clear(&previous);
@@ -920,6 +927,8 @@ int reload_restore(json_t *j, char *err, size_t len)
 	snprintf(last.reason, sizeof(last.reason), "%s",
 		 json_string_value(json_object_get(l, "reason")) ?: "");
 	last.rollback = json_is_true(json_object_get(l, "rollback"));
+	if (last.outcome == RELOAD_SUCCEEDED)
+		last_ok = last;
 	json_t *r = json_object_get(j, "running");
 	return r ? running_restore(r, err, len) : 0;
 }

@@ -105,6 +105,10 @@ const char *reload_previous_release(void);
 /* The result of the newest reload that ended, or NULL. */
 const struct reload_result *reload_last_result(void);
 
+/* The newest reload that succeeded, or NULL: a queued reload that began
+ * (and maybe ended) at once does not hide it. */
+const struct reload_result *reload_last_success(void);
+
 /* Across an upgrade in place (state.h), which waits for no reload: the
  * count, the last result and the release to roll back to. */
 json_t *reload_save(void);

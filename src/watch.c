@@ -11,7 +11,7 @@
 #include <string.h>
 
 static struct {
-	unsigned seen;	     /* the newest reload result looked at */
+	unsigned seen;	     /* the newest successful reload looked at */
 	unsigned reload;     /* the reload whose generation is watched, or 0 */
 	unsigned generation; /* that generation */
 	double until;	     /* monotonic */
@@ -94,6 +94,15 @@ static void end(const char *event, json_t *f, enum log_level level, const char *
 	w.reload = w.generation = 0;
 }
 
+/* A newer reload began, or segue stops: no verdict on this release. */
+static void end_early(void)
+{
+	char msg[256];
+	snprintf(msg, sizeof(msg), "the watch of generation %u ended early: %s", w.generation,
+		 model->stopping ? "segue is stopping" : "a new reload began");
+	end("watch_ended", fields(), LEVEL_WARN, msg);
+}
+
 /* Why the watched release failed, or NULL. */
 static const char *verdict(char *buf, size_t len)
 {
@@ -132,19 +141,19 @@ static void roll_back(const char *why)
 
 bool watch_settle(char *reason, size_t len)
 {
-	const struct reload_result *r = reload_last_result();
+	const struct reload_result *r = reload_last_success();
 	if (w.reload && (reload_running() || !model->serving ||
-			 model->serving->number != w.generation || model->stopping)) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "the watch of generation %u ended early: %s",
-			 w.generation,
-			 model->stopping ? "segue is stopping" : "a new reload began");
-		end("watch_ended", fields(), LEVEL_WARN, msg);
-	}
+			 model->serving->number != w.generation || model->stopping))
+		end_early();
 	if (r && r->id != w.seen) {
 		w.seen = r->id;
-		if (!w.reload && watch_follows(r) && !reload_running())
+		if (!w.reload && watch_follows(r)) {
 			begin(r);
+			/* a queued reload began as this one ended: whoever waits
+			 * for this window hears that it ended */
+			if (reload_running() || model->stopping)
+				end_early();
+		}
 	}
 	if (!w.reload)
 		return false;

@@ -8,7 +8,7 @@
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/upgrade.sh"
-plan 24
+plan 28
 
 release() {
 	local name=$1
@@ -22,6 +22,7 @@ release B
 release C --exit-after 3000
 release D
 release E
+release F --startup-delay 1000
 deploy A
 
 port=$(free_port)
@@ -93,9 +94,27 @@ is "$(event_count -s "$mark" event=watch_started generation=7)" 1 "the watch was
 passed=$(event_ms event=watch_passed generation=7)
 check "its deadline was kept (10 s after it started)" -- \
 	test $((passed - started)) -ge 9900 -a $((passed - started)) -lt 12000
+wait_for 20 sh -c "! kill -0 $waiter 2>/dev/null" || kill "$waiter"
 wait "$waiter"
 is "$?" 0 "the deploy script waiting through the upgrade exits 0"
 like "$(cat "$T/waiter.out")" 'passed its watch' "with the verdict"
+
+# 5. a reload queued behind the one a deploy script waits on begins as that
+# one commits: its window ends at once, and the script hears so
+deploy F
+mark=$(log_lines)
+"$SEGUECTL" -s "$CONTROL" reload --wait=watch > "$T/queued.out" 2>&1 &
+waiter=$!
+wait_event -s "$mark" event=reload_started
+kill -HUP "$SEGUE_PID"
+wait_event -s "$mark" event=reload_requested msg='queued after the running reload'
+ok $? "a second reload is queued"
+wait_for 20 sh -c "! kill -0 $waiter 2>/dev/null" || kill "$waiter"
+wait "$waiter"
+is "$?" 1 "reload --wait=watch exits 1 when a queued reload ends the window at once"
+like "$(cat "$T/queued.out")" 'ended early: a new reload began' "and says why"
+wait_event -s "$mark" -t 20 -n 2 event=reload_succeeded
+ok $? "the queued reload ran"
 
 stop_load
 like "$LOAD_RESULT" ' errors=0 ' "zero failed requests through all of it"

@@ -4,7 +4,7 @@
 # shows "release X canary failed: ..." and dashboards mark deploys.
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
-plan 9
+plan 13
 
 "$UDPRECV" "$T/statsd.log" > "$T/statsd.port" &
 register_pid $!
@@ -68,5 +68,22 @@ done
 wait_for 5 grep -q 'event:watch_passed' "$T/statsd.log"
 like "$(grep 'event:watch_passed' "$T/statsd.log")" '\|t:success\|.*release:three$' \
 	"DogStatsD marks the release that passed its watch"
+
+# check-always: the check runs for the serving generation at all times and
+# feeds health; it restarts nothing
+sed -i 's/^  watch = "1s"$/  watch = "1s"\n  check-always = true/' "$T/segue.conf"
+mark=$(log_lines)
+kill -HUP "$SEGUE_PID"
+wait_event -s "$mark" -t 20 event=watch_passed
+pids=$(status_json | "$EVENTS" -a -r 'programs[].workers[]' -f pid - state=ready | sort -n | _words)
+touch "$T/releases/three/unhealthy"
+wait_for 10 sh -c "! '$SEGUECTL' -s '$CONTROL' health >/dev/null"
+ok $? "a failing check-always check makes health fail"
+like "$(health_json)" 'app: check failed \([0-9]+ in a row\): check exited with status 1' "and says why"
+is "$(status_json | "$EVENTS" -a -r 'programs[].workers[]' -f pid - state=ready | sort -n | _words)" "$pids" \
+	"it restarts nothing"
+rm "$T/releases/three/unhealthy"
+wait_for 10 "$SEGUECTL" -s "$CONTROL" health
+ok $? "health recovers with the check"
 stop_segue
 is "$SEGUE_STATUS" 0 "segue stops cleanly"
