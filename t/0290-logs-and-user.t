@@ -67,7 +67,7 @@ is "$bad" "" "every one of the $n stderr lines is logfmt: ts, level, event, then
 events=$(sed -n 's/.* event=\([a-z_]*\) .*/\1/p' "$T/logfmt.log" | sort -u | tr '\n' ' ')
 like "$events" 'drain_started .*reload_succeeded .*started .*stopped .*worker_ready .*worker_spawned' "the lines are segue's events: $events"
 like "$(grep ' event=worker_spawned ' "$T/logfmt.log" | head -n 1)" \
-	'^ts=[^ ]+ level=info event=worker_spawned program=app generation=1 slot=[01] pid=[0-9]+ msg=' \
+	'^ts=[^ ]+ level=info event=worker_spawned program=app generation=1 slot=[01] pid=[0-9]+ (release=.* )?msg=' \
 	"a worker's event names program, generation, slot and pid, in that order"
 like "$(grep ' event=worker_spawned ' "$T/logfmt.log" | head -n 1)" ' msg="[^"]*a \\"quoted\\" dir\\\\x"$' \
 	"a message with quotes and a backslash is quoted and escaped"

@@ -36,7 +36,8 @@ wait_log 'event=worker_ready'
 touch "$T/hang"
 start=$(date +%s%N)
 reload_times 4
-wait_for 30 test "$(cat "$T/hook-pids" 2>/dev/null | wc -l)" = 4
+# (the count is taken at each try: a $(...) here would be read once)
+wait_for 30 sh -c "test \"\$(cat '$T/hook-pids' 2>/dev/null | wc -l)\" = 4"
 ok $? "four reloads: four hooks hang"
 wait_log 'event=hook_timeout' 1 30
 st=$?

@@ -15,6 +15,7 @@
 
 /* Not "config.h": under automake, -I. finds autoconf's config.h first. */
 #include "../../src/config.h"
+#include "../../src/util.h"
 #include "../../src/layout.h"
 #include "../tap.h"
 
