@@ -22,6 +22,7 @@ static struct part {
 	const char *name;
 	state_save_fn *save;
 	state_restore_fn *restore;
+	bool optional;
 } parts[MAX_PARTS];
 static size_t nparts;
 
@@ -37,7 +38,13 @@ void state_register(const char *name, state_save_fn *save, state_restore_fn *res
 {
 	if (nparts == MAX_PARTS)
 		abort(); /* a programming error, found by any test */
-	parts[nparts++] = (struct part){name, save, restore};
+	parts[nparts++] = (struct part){name, save, restore, false};
+}
+
+void state_register_optional(const char *name, state_save_fn *save, state_restore_fn *restore)
+{
+	state_register(name, save, restore);
+	parts[nparts - 1].optional = true;
 }
 
 void state_keep_fd(int fd)
@@ -321,7 +328,7 @@ static int restore(json_t *root, int fd, int keep, struct config *quick,
 		return -1;
 	for (size_t i = 0; i < nparts; i++) {
 		json_t *part = json_object_get(root, parts[i].name);
-		if (!part) {
+		if (!part && !parts[i].optional) {
 			snprintf(err, len, "state: no part \"%s\"", parts[i].name);
 			return -1;
 		}
