@@ -9,6 +9,20 @@
 port=$(free_port)
 admin=$(free_port)
 A=127.0.0.1:$admin
+
+# the key: any ADDR, one or a list; a bad one is named with its line
+app_conf "$T/bad.conf" "$port" "$DEMO"
+printf 'admin-listen = { "127.0.0.1:1",\n  "nope" }\n' >> "$T/bad.conf"
+"$SEGUE" -t -c "$T/bad.conf" > "$T/bad.out" 2>&1
+like "$?/$(cat "$T/bad.out")" "^1/$T/bad.conf:8: admin-listen: bad address \"nope\": missing port" \
+	"segue -t names a bad admin-listen address and its line"
+# an address segue cannot bind stops it at start, saying which
+app_conf "$T/busy.conf" "$port" "$DEMO"
+printf 'admin-listen = { "%s", "%s" }\n' "$A" "$A" >> "$T/busy.conf"
+"$SEGUE" -c "$T/busy.conf" > "$T/busy.out" 2>&1
+status=$?
+is "$status" 2 "an admin-listen address in use: segue exits 2"
+like "$(cat "$T/busy.out")" "admin-listen $A: bind: Address already in use" "saying why"
 app_conf "$T/segue.conf" "$port" "$DEMO" 'workers = 2' 'ready = "notify"'
 printf 'admin-listen = { "%s", "unix:%s" }\n' "$A" "$T/admin.sock" >> "$T/segue.conf"
 start_segue -c "$T/segue.conf"
