@@ -49,6 +49,7 @@ is "$type" "text/plain; version=0.0.4; charset=utf-8" "with Prometheus' content 
 echo metrics | "$RAW" -t 5 "$CONTROL" | grep -v '^segue_uptime_seconds ' > "$T/ctl-metrics"
 grep -v '^segue_uptime_seconds ' "$T/body" > "$T/http-metrics"
 check "the same text as seguectl metrics (but the uptime)" -- cmp "$T/ctl-metrics" "$T/http-metrics"
+check "which promtool check metrics accepts" -- sh -c 'promtool check metrics < "$1" >/dev/null 2>&1' sh "$T/body"
 is "$(get /health --unix-socket "$T/admin.sock")" 200 "a unix: admin address answers too"
 
 # HEAD: the headers of GET, no body
