@@ -292,7 +292,7 @@ static void refuse(int fd)
 		syswarn("admin: closing a refused client");
 }
 
-static void client_new(int fd)
+static struct client *client_new(int fd)
 {
 	struct client *c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
@@ -306,6 +306,7 @@ static void client_new(int fd)
 	c->next = clients;
 	clients = c;
 	nclients++;
+	return c;
 }
 
 static void set_accepting(bool on)
@@ -439,15 +440,53 @@ void admin_close(void)
 
 /* --- across an upgrade in place ------------------------------------------ */
 
+/* A client goes on in the next image with what it sent and what it was
+ * not sent yet: a probe that connected just before the exec is answered. */
+static json_t *client_save(const struct client *c)
+{
+	state_keep_fd(c->fd);
+	return json_pack("{s:i, s:b, s:b, s:o, s:o}", "fd", c->fd, "closing", c->closing, "eof",
+			 c->eof, "in", state_hex(c->in, c->inlen), "out",
+			 state_hex(c->out ? c->out + c->sent : "", c->queued - c->sent));
+}
+
 json_t *admin_save(void)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *cs = json_array();
 	for (size_t i = 0; i < nlisteners; i++) {
 		state_keep_fd(listeners[i].fd);
 		json_array_append_new(a, json_pack("{s:i, s:s}", "fd", listeners[i].fd, "listen",
 						   listeners[i].listen));
 	}
-	return json_pack("{s:o}", "listeners", a);
+	for (const struct client *c = clients; c; c = c->next)
+		json_array_append_new(cs, client_save(c));
+	return json_pack("{s:o, s:o}", "listeners", a, "clients", cs);
+}
+
+static void client_restore(json_t *j)
+{
+	int fd = (int)json_integer_value(json_object_get(j, "fd"));
+	char *in = NULL, *out = NULL;
+	size_t inlen = 0, outlen = 0;
+	if (!state_kept_fd(fd) || nclients >= ADMIN_MAX_CLIENTS ||
+	    state_unhex(json_object_get(j, "in"), &in, &inlen) < 0 ||
+	    state_unhex(json_object_get(j, "out"), &out, &outlen) < 0 || inlen > HTTP_MAX_REQUEST) {
+		free(in);
+		free(out);
+		if (state_kept_fd(fd) && close(fd) < 0)
+			syswarn("admin: closing a client");
+		return;
+	}
+	struct client *c = client_new(fd);
+	memcpy(c->in, in, inlen);
+	c->inlen = inlen;
+	queue(c, out, outlen);
+	free(in);
+	free(out);
+	c->closing = json_is_true(json_object_get(j, "closing"));
+	c->eof = json_is_true(json_object_get(j, "eof"));
+	/* what it sent before the exec is served from the loop */
+	ev_feed_event(EV_DEFAULT, &c->io, EV_WRITE);
 }
 
 int admin_restore(json_t *part, char *err, size_t len)
@@ -466,5 +505,7 @@ int admin_restore(json_t *part, char *err, size_t len)
 		if (add_listener(fd, listen, err, len) < 0)
 			return -1;
 	}
+	json_array_foreach (json_object_get(part, "clients"), i, l)
+		client_restore(l);
 	return 0;
 }

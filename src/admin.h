@@ -33,9 +33,11 @@
  * with a message naming the address. */
 int admin_open(const struct config *c, char *err, size_t len);
 
-/* Across an upgrade in place (state.h): the listeners go on, clients are
- * closed by the exec (they connect again). A state without this part (an
- * older segue) opens the addresses of the restored config. */
+/* Across an upgrade in place (state.h): the listeners go on, and so do
+ * the clients, with what they sent and what they were not sent yet (a
+ * probe that connected just before the exec is answered by the next
+ * image). A state without this part (an older segue) opens the addresses
+ * of the restored config. */
 json_t *admin_save(void);
 int admin_restore(json_t *part, char *err, size_t len);
 

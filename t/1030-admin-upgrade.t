@@ -6,7 +6,7 @@
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
 . "$top_srcdir/t/upgrade.sh"
-plan 17
+plan 19
 
 use_upgradable_segue
 port=$(free_port)
@@ -70,6 +70,30 @@ is "$(curl -s -m 5 -o /dev/null -w '%{http_code}' --unix-socket "$T/admin.sock" 
 	200 "the unix: admin socket answers too"
 type=$(curl -s -m 5 -o /dev/null -w '%{http_code} %{content_type}' "http://$A/metrics")
 is "$type" "200 text/plain; version=0.0.4; charset=utf-8" "/metrics answers after the upgrade"
+
+# a client in the middle of its keep-alive connection, and of a request,
+# at the moment of an upgrade: the next image answers it (bash's /dev/tcp
+# is the client: it sends the rest only after the upgrade)
+rm -f "$T/half-sent" "$T/upgraded"
+bash -c '
+	exec 3<>"/dev/tcp/127.0.0.1/$1"
+	printf "GET /ready HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n" >&3
+	touch "$2/half-sent"
+	while [ ! -e "$2/upgraded" ]; do sleep 0.05; done
+	printf "Connection: close\r\n\r\n" >&3
+	cat <&3 > "$2/handover.out"
+' bash "$admin" "$T" &
+client=$!
+register_pid "$client"
+wait_for 5 test -e "$T/half-sent"
+sleep 0.2 # a measured moment for segue to read the first request and half the second
+install_image "$IMG_OLD"
+upgrade_json
+touch "$T/upgraded"
+wait_for 10 gone "$client"
+is "$RC/$(segue_version)" "0/$V_OLD" "an upgrade while a client is in the middle of a request"
+is "$(grep '^HTTP' "$T/handover.out" | tr -d '\r' | _words)" "HTTP/1.1 200 OK HTTP/1.1 200 OK" \
+	"the next image answers the rest of its request, once, and closes as asked"
 
 # workers started after the upgrade do not inherit it
 reload_times 1
