@@ -79,15 +79,17 @@ static void queue(struct client *c, const char *data, size_t len)
  * request, writing while an answer is due. */
 static void watch_client(struct client *c)
 {
-	int want = c->queued > c->sent ? EV_WRITE : 0;
-	if (!c->closing && !c->eof && c->inlen < sizeof(c->in) && c->queued - c->sent < MAX_UNSENT)
-		want |= EV_READ;
-	if ((c->io.events & (EV_READ | EV_WRITE)) == want)
-		return;
-	ev_io_stop(EV_DEFAULT, &c->io);
-	ev_io_set(&c->io, c->fd, want);
-	if (want)
-		ev_io_start(EV_DEFAULT, &c->io);
+	bool unsent = c->queued > c->sent;
+	bool more =
+	    !c->closing && !c->eof && c->inlen < sizeof(c->in) && c->queued - c->sent < MAX_UNSENT;
+	int want = (unsent ? EV_WRITE : 0) | (more ? EV_READ : 0);
+	if (want != (c->io.events & (EV_READ | EV_WRITE))) {
+		/* libev changes a watcher's events only while it is stopped */
+		ev_io_stop(EV_DEFAULT, &c->io);
+		ev_io_modify(&c->io, want);
+		if (want)
+			ev_io_start(EV_DEFAULT, &c->io);
+	}
 }
 
 /* --- answers ------------------------------------------------------------- */
@@ -295,18 +297,14 @@ static void refuse(int fd)
 static struct client *client_new(int fd)
 {
 	struct client *c = xcalloc(1, sizeof(*c));
-	c->fd = fd;
+	*c = (struct client){.fd = fd, .next = clients};
 	ev_io_init(&c->io, client_cb, fd, EV_READ);
-	c->io.data = c;
+	ev_timer_init(&c->idle, idle_cb, 0, ADMIN_IDLE_SECONDS);
+	c->io.data = c->idle.data = c;
 	ev_io_start(EV_DEFAULT, &c->io);
-	ev_init(&c->idle, idle_cb);
-	c->idle.repeat = ADMIN_IDLE_SECONDS;
-	c->idle.data = c;
 	ev_timer_again(EV_DEFAULT, &c->idle);
-	c->next = clients;
-	clients = c;
 	nclients++;
-	return c;
+	return clients = c;
 }
 
 static void set_accepting(bool on)
@@ -324,12 +322,9 @@ static void accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
  * triggered watcher would spin: accepting pauses a moment. */
 static void pause_accepting(void)
 {
-	static double warned;
-	double now = now_mono();
-	if (now - warned >= 1.0) {
-		warned = now;
+	static unsigned pauses;
+	if (pauses++ % 10 == 0) /* one warning in ten pauses: one a second at most */
 		syswarn("admin: accept (pausing new connections for %gs)", ACCEPT_PAUSE);
-	}
 	set_accepting(false);
 	ev_timer_set(&accept_pause, ACCEPT_PAUSE, 0);
 	ev_timer_start(EV_DEFAULT, &accept_pause);
