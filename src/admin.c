@@ -19,6 +19,8 @@
 /* While a client has this much unsent, its next requests wait unread. */
 #define MAX_UNSENT   (1 << 20)
 #define ACCEPT_PAUSE 0.1
+/* How long what a refused client still sends is read and dropped. */
+#define LINGER_SECONDS 2.0
 
 struct listener {
 	int fd;
@@ -29,8 +31,10 @@ struct listener {
 struct client {
 	struct client *next;
 	int fd;
-	bool closing; /* its last answer is queued: closed once it is sent */
-	bool eof;     /* it sends no more: closed once its answers are sent */
+	bool closing;  /* its last answer is queued: closed once it is sent */
+	bool eof;      /* it sends no more: closed once its answers are sent */
+	bool linger;   /* refused: once answered, what it still sends is dropped */
+	bool draining; /* answered and shut down for writing: reading to its end */
 	ev_io io;
 	ev_timer idle;
 	size_t inlen;
@@ -80,8 +84,8 @@ static void queue(struct client *c, const char *data, size_t len)
 static void watch_client(struct client *c)
 {
 	bool unsent = c->queued > c->sent;
-	bool more =
-	    !c->closing && !c->eof && c->inlen < sizeof(c->in) && c->queued - c->sent < MAX_UNSENT;
+	bool more = c->draining || (!c->closing && !c->eof && c->inlen < sizeof(c->in) &&
+				    c->queued - c->sent < MAX_UNSENT);
 	int want = (unsent ? EV_WRITE : 0) | (more ? EV_READ : 0);
 	if (want != (c->io.events & (EV_READ | EV_WRITE))) {
 		/* libev changes a watcher's events only while it is stopped */
@@ -160,9 +164,9 @@ static void send_answer(struct client *c, const struct answer *a, bool head_only
 {
 	char head[512];
 	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.%d %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 			 "Cache-Control: no-store\r\n%s%s\r\n",
-			 minor, a->status, http_reason(a->status), a->type, a->len,
+			 a->status, http_reason(a->status), a->type, a->len,
 			 a->status == 405 ? "Allow: GET, HEAD\r\n" : "",
 			 !keep_alive  ? "Connection: close\r\n"
 			 : minor == 0 ? "Connection: keep-alive\r\n"
@@ -199,6 +203,7 @@ static void serve_requests(struct client *c)
 			error_answer(&a, r.status);
 			send_answer(c, &a, false, 1, false);
 			c->inlen = 0;
+			c->linger = true;
 			break;
 		}
 		answer_request(c, &r);
@@ -226,11 +231,29 @@ static int flush_client(struct client *c)
 		c->sent += (size_t)n;
 		ev_timer_again(EV_DEFAULT, &c->idle);
 	}
-	if (c->closing) {
+	if (c->closing && c->linger && shutdown(c->fd, SHUT_WR) == 0) {
+		/* Closing with unread bytes would reset the connection, and the
+		 * client could lose the answer that says why: its bytes are
+		 * read and dropped until it closes, for a short while. */
+		c->closing = false;
+		c->draining = true;
+		c->idle.repeat = LINGER_SECONDS;
+		ev_timer_again(EV_DEFAULT, &c->idle);
+	} else if (c->closing) {
 		client_free(c);
 		return -1;
 	}
 	return 0;
+}
+
+/* A refused client's bytes, dropped; gone at its end (its clock is not
+ * wound back by what it sends). */
+static void drain_client(struct client *c)
+{
+	char sink[4096];
+	ssize_t n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		client_free(c);
 }
 
 /* A whole request (or a bad one) waits in the buffer. */
@@ -260,6 +283,10 @@ static int read_client(struct client *c)
 static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct client *c = io->data;
+	if (c->draining) {
+		drain_client(c);
+		return;
+	}
 	if ((revents & EV_READ) && !c->closing && !c->eof && read_client(c) < 0)
 		return;
 	/* requests that waited while too much was unsent are served once
@@ -440,9 +467,9 @@ void admin_close(void)
 static json_t *client_save(const struct client *c)
 {
 	state_keep_fd(c->fd);
-	return json_pack("{s:i, s:b, s:b, s:o, s:o}", "fd", c->fd, "closing", c->closing, "eof",
-			 c->eof, "in", state_hex(c->in, c->inlen), "out",
-			 state_hex(c->out ? c->out + c->sent : "", c->queued - c->sent));
+	return json_pack("{s:i, s:b, s:b, s:b, s:o, s:o}", "fd", c->fd, "closing", c->closing,
+			 "linger", c->linger, "eof", c->eof, "in", state_hex(c->in, c->inlen),
+			 "out", state_hex(c->out ? c->out + c->sent : "", c->queued - c->sent));
 }
 
 json_t *admin_save(void)
@@ -454,7 +481,8 @@ json_t *admin_save(void)
 						   listeners[i].listen));
 	}
 	for (const struct client *c = clients; c; c = c->next)
-		json_array_append_new(cs, client_save(c));
+		if (!c->draining) /* answered already: the exec closes it */
+			json_array_append_new(cs, client_save(c));
 	return json_pack("{s:o, s:o}", "listeners", a, "clients", cs);
 }
 
@@ -480,6 +508,7 @@ static void client_restore(json_t *j)
 	free(out);
 	c->closing = json_is_true(json_object_get(j, "closing"));
 	c->eof = json_is_true(json_object_get(j, "eof"));
+	c->linger = json_is_true(json_object_get(j, "linger"));
 	/* what it sent before the exec is served from the loop */
 	ev_feed_event(EV_DEFAULT, &c->io, EV_WRITE);
 }

@@ -85,7 +85,7 @@ is "$(grep '^HTTP' "$T/raw.out" | tr -d '\r' | _words)" \
 is "$(cat "$T/raw.err")" "" "and the connection closes after the one that said close"
 
 raw 'GET /ready HTTP/1.0\r\n\r\n' > "$T/raw.out"
-like "$(cat "$T/raw.out")" '^HTTP/1.0 200 OK' "an HTTP/1.0 request (HAProxy's check) is answered in 1.0"
+like "$(cat "$T/raw.out")" '^HTTP/1.1 200 OK' "an HTTP/1.0 request (HAProxy's check) is answered"
 is "$(cat "$T/raw.err")" "" "and closed, 1.0's default"
 
 raw 'GET /ready HTTP/1.1\r\nHost: x\r\n\r\nthis is not HTTP\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n' > "$T/raw.out"
@@ -107,8 +107,12 @@ is "$(cat "$T/raw.err")" "" "and closed"
 raw 'POST /status HTTP/1.1\r\nHost: x\r\nContent-Length: 9000\r\n\r\n' > "$T/raw.out"
 is "$(grep '^HTTP' "$T/raw.out" | tr -d '\r')" "HTTP/1.1 413 Content Too Large" \
 	"a body that takes it over 8 KiB: 413"
-big=$(head -c 20000 /dev/zero | tr '\0' a)
-is "$(get "/$big")" 431 "a long path through curl: 431"
+# the refused client is still sending: its bytes are read and dropped
+# after the answer, not reset under it (curl would lose the answer)
+big=$(head -c 60000 /dev/zero | tr '\0' a)
+is "$(get "/$big")" 431 "a path of 60 KB through curl: 431"
+head -c 200000 /dev/zero > "$T/200k"
+is "$(get /status -X POST --data-binary "@$T/200k")" 413 "a body of 200 KB through curl: 413"
 
 # idle clients are closed after 5 s: one that sends nothing, one that
 # stops in the middle of a request (both get no answer)
