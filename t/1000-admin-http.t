@@ -51,6 +51,7 @@ grep -v '^segue_uptime_seconds ' "$T/body" > "$T/http-metrics"
 check "the same text as seguectl metrics (but the uptime)" -- cmp "$T/ctl-metrics" "$T/http-metrics"
 check "which promtool check metrics accepts" -- sh -c 'promtool check metrics < "$1" >/dev/null 2>&1' sh "$T/body"
 is "$(get /health --unix-socket "$T/admin.sock")" 200 "a unix: admin address answers too"
+is "$(stat -c %a "$T/admin.sock")" 600 "its socket file is mode 0600"
 
 # HEAD: the headers of GET, no body
 head=$(curl -s -m 5 -I "http://$A/status")
@@ -157,8 +158,35 @@ sleep 3 # a measured interval of quiet, not a wait for an event
 after=$(switches)
 ok $([ $((after - before)) -le 1 ]; echo $?) "segue did not wake while idle for 3 s ($((after - before)) wakeups)"
 
+# a reload that changes admin-listen says it waits for a restart
+sed -i 's|^admin-listen = .*|admin-listen = "127.0.0.1:1"|' "$T/segue.conf"
+mark=$(log_lines)
+kill -HUP "$SEGUE_PID"
+wait_event -s "$mark" event=reload_succeeded
+wait_event -s "$mark" 'msg~^admin-listen changed in the config: it takes effect when segue restarts'
+ok $? "a reload that changes admin-listen warns that it waits for a restart"
+is "$(get /ready)" 200 "and the endpoint serves on"
+
 stop_segue
 is "$SEGUE_STATUS" 0 "segue stops cleanly"
 check "the unix admin socket is removed" -- test ! -e "$T/admin.sock"
 check "and the port is free again" -- eval '! port_listening "$admin"'
+
+# systemd:NAME: a socket systemd passed (socket activation)
+admin=$(free_port)
+A=127.0.0.1:$admin
+app_conf "$T/sd.conf" "$port" "$DEMO" 'ready = "notify"'
+echo 'admin-listen = "systemd:admin"' >> "$T/sd.conf"
+fresh_log
+exec_with_log_format systemd-socket-activate -l "$A" --fdname=admin -E PATH -- \
+	"$SEGUE" -c "$T/sd.conf" >> "$SEGUE_LOG" 2>&1 &
+SEGUE_PID=$!
+register_pid "$SEGUE_PID"
+wait_port "$admin"
+like "$(get /ready)" '^(200|503)$' "the request that activated segue is answered"
+wait_event event=worker_ready
+is "$(get /ready)" 200 "admin-listen = systemd:admin serves on the socket systemd passed"
+is "$(event_count 'msg~closing inherited socket')" 0 "and segue did not close it as unclaimed"
+stop_segue
+is "$SEGUE_STATUS" 0 "segue stops cleanly"
 done_testing
