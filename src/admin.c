@@ -69,6 +69,8 @@ static void client_free(struct client *c)
 
 static void queue(struct client *c, const char *data, size_t len)
 {
+	if (len == 0)
+		return; /* nothing, and maybe no buffer yet: no memcpy to NULL */
 	if (c->sent > 0 && c->sent == c->queued)
 		c->sent = c->queued = 0;
 	if (len > c->room - c->queued) {
