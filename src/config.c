@@ -454,7 +454,7 @@ static const char *either(const char *a, const char *b)
 struct opts {
 	cfg_opt_t socket[12];
 	cfg_opt_t program[32];
-	cfg_opt_t root[13];
+	cfg_opt_t root[14];
 };
 
 static void build_socket_opts(cfg_opt_t *o)
@@ -529,6 +529,7 @@ cfg_t *config_cfg_new(const struct config_defaults *d)
 	r[i++] = (cfg_opt_t)CFG_STR("hook", "", CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_STR("hook-timeout", "30s", CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_BOOL("fdstore", cfg_false, CFGF_NONE);
+	r[i++] = (cfg_opt_t)CFG_STR_LIST("admin-listen", "{}", CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_SEC("socket", o.socket, sec);
 	r[i++] = (cfg_opt_t)CFG_SEC("program", o.program, sec);
 	r[i++] = (cfg_opt_t)CFG_END();
@@ -889,6 +890,36 @@ static void load_statsd(const struct scope *sc, const char *v)
 		complain(sc, kline(sc, "statsd"), "statsd: bad address \"%s\": %s", v, why);
 }
 
+/* admin-listen: one address or a list, "" for none; any socket ADDR. */
+static void load_admin(const struct scope *sc, struct config *c)
+{
+	size_t n;
+	char **v = get_list(sc, "admin-listen", &n);
+	char err[128];
+
+	c->admin = xcalloc(n, sizeof(*c->admin));
+	for (size_t i = 0; i < n; i++) {
+		struct socket_conf *s = &c->admin[c->nadmin];
+
+		if (*v[i] == '\0')
+			continue;
+		*s = (struct socket_conf){.name = xstrdup("admin"),
+					  .listen = v[i],
+					  .backlog = 64,
+					  .mode = 0600,
+					  .owner = xstrdup(""),
+					  .group = xstrdup("")};
+		s->line = item_line(sc, "admin-listen", v[i], occurrence(v, i));
+		if (parse_address(v[i], &s->addr, err, sizeof(err)) < 0)
+			complain(sc, s->line, "admin-listen: bad address \"%s\": %s", v[i], err);
+		c->nadmin++;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (*v[i] == '\0')
+			free(v[i]); /* the others are the sockets' now */
+	free(v);
+}
+
 static void load_globals(struct ctx *x, cfg_t *cfg, const struct config_defaults *d,
 			 struct config *c)
 {
@@ -911,6 +942,7 @@ static void load_globals(struct ctx *x, cfg_t *cfg, const struct config_defaults
 	c->hook = get_str(&sc, "hook");
 	c->hook_timeout = get_value(&sc, "hook-timeout");
 	c->fdstore = cfg_getbool(cfg, "fdstore");
+	load_admin(&sc, c);
 }
 
 static void check_listen_dupes(struct ctx *x, const struct config *c)
@@ -1187,6 +1219,9 @@ void config_unref(struct config *c)
 		free_socket(&c->sockets[i]);
 	for (size_t i = 0; i < c->nprograms; i++)
 		free_program(&c->programs[i]);
+	for (size_t i = 0; i < c->nadmin; i++)
+		free_socket(&c->admin[i]);
+	free(c->admin);
 	free(c->sockets);
 	free(c->programs);
 	free(c->file);

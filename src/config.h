@@ -88,6 +88,8 @@ struct config {
 	char *hook;
 	double hook_timeout; /* a hook still running then is killed */
 	bool fdstore;
+	size_t nadmin;
+	struct socket_conf *admin; /* admin-listen: segue's own HTTP listeners (admin.h) */
 	size_t nsockets;
 	struct socket_conf *sockets;
 	size_t nprograms;

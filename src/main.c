@@ -1,5 +1,6 @@
 /* main.c: segue's command line: options, config, then the supervisor. */
 /* SPDX-License-Identifier: MIT */
+#include "admin.h"
 #include "config.h"
 #include "control.h"
 #include "core.h"
@@ -299,6 +300,7 @@ static int serve(int status)
 		ev_run(EV_DEFAULT, 0);
 	core_teardown();
 	control_close();
+	admin_close();
 	sinks_stop();
 	systemd_stop();
 	notify_dir_close();
@@ -334,6 +336,8 @@ static int run(struct config *config, const struct options *o, const char *direc
 	if (control_open(control_socket, config->control_mode, config->control_group, err,
 			 sizeof(err)) < 0)
 		event_emit(LEVEL_ERROR, "stopped", NULL, "control socket: %s", err);
+	else if (admin_open(config, err, sizeof(err)) < 0)
+		event_emit(LEVEL_ERROR, "stopped", NULL, "%s", err);
 	else if (notify_dir_open_beside(control_socket, err, sizeof(err)) < 0)
 		event_emit(LEVEL_ERROR, "stopped", NULL, "notify sockets: %s", err);
 	else if (core_start(config, err, sizeof(err)) < 0)
@@ -356,6 +360,7 @@ static void register_state(void)
 	state_register("reload", reload_save, reload_restore);
 	state_register_optional("watch", watch_save, watch_restore);
 	state_register("control", control_save, control_restore);
+	state_register_optional("admin", admin_save, admin_restore);
 	state_register("systemd", systemd_save, systemd_restore);
 }
 

@@ -22,7 +22,7 @@ static struct part {
 	const char *name;
 	state_save_fn *save;
 	state_restore_fn *restore;
-	bool optional; /* an older image may not have it */
+	bool optional;
 } parts[MAX_PARTS];
 static size_t nparts;
 
@@ -328,9 +328,7 @@ static int restore(json_t *root, int fd, int keep, struct config *quick,
 		return -1;
 	for (size_t i = 0; i < nparts; i++) {
 		json_t *part = json_object_get(root, parts[i].name);
-		if (!part && parts[i].optional)
-			continue;
-		if (!part) {
+		if (!part && !parts[i].optional) {
 			snprintf(err, len, "state: no part \"%s\"", parts[i].name);
 			return -1;
 		}

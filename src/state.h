@@ -24,8 +24,8 @@
 typedef json_t *state_save_fn(void);
 typedef int state_restore_fn(json_t *part, char *err, size_t len);
 void state_register(const char *name, state_save_fn *save, state_restore_fn *restore);
-/* A part added after state format 1: an image that has no such part hands
- * on a state without it, and restore is not called. */
+/* The same for a part that older images did not write: its restore gets
+ * NULL when the state lacks it, and an upgrade from them still works. */
 void state_register_optional(const char *name, state_save_fn *save, state_restore_fn *restore);
 
 /* While saving: the next image inherits fd. */

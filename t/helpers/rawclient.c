@@ -3,6 +3,7 @@
  * reads. Prints what it received. */
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: rawclient [-b] [-H] [-n] [-c N] [-l N] [-t SECONDS] SOCKET < INPUT\n"
+    "usage: rawclient [-b] [-H] [-n] [-c N] [-l N] [-t SECONDS] SOCKET|HOST:PORT < INPUT\n"
     "  -b  send byte by byte, 1 ms apart\n"
     "  -H  half-close (shutdown SHUT_WR) after sending\n"
     "  -n  never read: hold the connection for -t seconds\n"
@@ -23,8 +24,30 @@ static const char usage[] =
     "  -t  how long to read or hold (default 5)\n"
     "  -l  stop after N lines were received\n";
 
+/* HOST:PORT (no '/' in it): a TCP connection, for the admin endpoint. */
+static int connect_tcp(const char *addr)
+{
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
+		fprintf(stderr, "rawclient: bad address %s\n", addr);
+		exit(2);
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		perror("rawclient: connect");
+		exit(2);
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
 static int connect_to(const char *path)
 {
+	if (!strchr(path, '/') && strchr(path, ':'))
+		return connect_tcp(path);
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
