@@ -12,8 +12,8 @@
 #   start_segue_in_journal STREAM ARGS...
 #                                 segue (--log-format $LOG_FORMAT) in the
 #                                 receiver's namespace, JOURNAL_STREAM=STREAM,
-#                                 its stderr in $SEGUE_LOG (emptied first);
-#                                 sets SEGUE_PID
+#                                 its stderr in $SEGUE_LOG (emptied first;
+#                                 in $SEGUE_STDERR when set); sets SEGUE_PID
 #   stream_of FILE                FILE's "DEVICE:INODE", as systemd sets it
 #   journal_wait [-n N] FILE FILTER...
 #                                 waits (10 s) for N entries of FILE (1)
@@ -59,11 +59,11 @@ start_journal_in() {
 stream_of() { stat -c '%d:%i' "$1"; }
 
 start_segue_in_journal() {
-	local stream=$1
+	local stream=$1 out=${SEGUE_STDERR:-$SEGUE_LOG}
 	shift
 	fresh_log
 	JOURNAL_STREAM=$stream nsenter --mount="/proc/$JOURNAL_PID/ns/mnt" \
-		"$SEGUE" --log-format="$LOG_FORMAT" "$@" >>"$SEGUE_LOG" 2>&1 &
+		"$SEGUE" --log-format="$LOG_FORMAT" "$@" >>"$out" 2>&1 &
 	SEGUE_PID=$!
 	register_pid "$SEGUE_PID"
 }
