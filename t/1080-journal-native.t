@@ -48,7 +48,7 @@ is "$(F SEGUE_TS)$(F SEGUE_LEVEL)$(F SEGUE_MSG)" "" \
 register_pid $!
 stream_synced() {
 	"$SEGUECTL" -s "$CONTROL" scale app 2 >/dev/null 2>&1
-	"$EVENTS" -c "$T/stream" event=scaled >/dev/null
+	"$EVENTS" -c -n 1 "$T/stream" event=scaled >/dev/null
 }
 wait_for 10 stream_synced
 ok $? "seguectl events follows the same events"
@@ -135,7 +135,7 @@ ok $? "the next reload_succeeded goes to the journal again"
 is "$("$EVENTS" -c "$SEGUE_LOG" event=reload_succeeded)" 2 "and not to stderr"
 kill -TERM "$SEGUE_PID"
 # no -p: segue exits right after it sent stopped
-"$EVENTS" -c -w 10 "$J2" SEGUE_EVENT=stopped >/dev/null
+"$EVENTS" -c -n 1 -w 10 "$J2" SEGUE_EVENT=stopped >/dev/null
 ok $? "stopped reaches the journal"
 wait_for 10 gone "$SEGUE_PID"
 wait "$SEGUE_PID"

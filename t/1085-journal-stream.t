@@ -17,7 +17,7 @@ ok $? "a fake journald listens on $JOURNAL_SOCKET in a mount namespace"
 journal_quiet() {
 	printf 'MESSAGE=marker %s\n' "$1" |
 		nsenter --mount="/proc/$JOURNAL_PID/ns/mnt" "$DGRAM" "$JOURNAL_SOCKET" || return 1
-	"$EVENTS" -c -w 10 "$J" "MESSAGE=marker $1" >/dev/null || return 1
+	"$EVENTS" -c -n 1 -w 10 "$J" "MESSAGE=marker $1" >/dev/null || return 1
 	[ "$("$EVENTS" -c "$J" SYSLOG_IDENTIFIER=segue)" = 0 ]
 }
 
