@@ -1,6 +1,7 @@
 /* log.c: the supervisor's own messages and structured events. */
 /* SPDX-License-Identifier: MIT */
 #include "log.h"
+#include "journal.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -22,6 +23,8 @@ static enum log_format format = LOG_FORMAT_LOGFMT;
 static char *log_path;
 static int log_fd = STDERR_FILENO;
 static int debug_on;
+static bool to_journal;	     /* stderr is the journal: entries with fields */
+static bool journal_failing; /* it refused the last entry */
 static struct subscriber *subscribers;
 static size_t nsubscribers;
 
@@ -73,6 +76,9 @@ int log_open(enum log_format f, const char *path)
 		log_fd = STDERR_FILENO;
 		free(log_path);
 		log_path = NULL;
+		/* Decided here, not at the first line: an upgrade's new image
+		 * closes what it inherited before it opens the log. */
+		to_journal = journal_stream_is(STDERR_FILENO);
 		return 0;
 	}
 	int fd = open_log_file(path);
@@ -289,6 +295,45 @@ static json_t *new_event(enum log_level level, const char *name)
 			 json_string_utf8(name ? name : "?"));
 }
 
+static void write_event(json_t *event)
+{
+	char *line = render(event);
+	if (line)
+		write_line(line);
+	free(line);
+}
+
+/* Said once, on stderr, until the journal takes an entry again; never
+ * through the journal or the subscribers, so it cannot loop. */
+static void journal_refused(int err)
+{
+	if (journal_failing)
+		return;
+	journal_failing = true;
+	json_t *w = new_event(LEVEL_WARN, "message");
+	char *msg = xasprintf("the journal refused an entry (%s): writing to stderr until it "
+			      "takes one again",
+			      strerror(err));
+	if (w && json_object_set_new(w, "msg", json_string_utf8(msg)) == 0)
+		write_event(w);
+	json_decref(w);
+	free(msg);
+}
+
+/* Into the journal, with fields, when stderr is the journal; else, and
+ * whenever the journal refuses it, as a line to the log (nothing is lost). */
+static void put_event(json_t *event)
+{
+	if (to_journal && log_fd == STDERR_FILENO) {
+		if (journal_send_event(event) == 0) {
+			journal_failing = false;
+			return;
+		}
+		journal_refused(errno);
+	}
+	write_event(event);
+}
+
 static void emit(enum log_level level, const char *name, json_t *fields, const char *msg)
 {
 	json_t *event = new_event(level, name);
@@ -307,12 +352,8 @@ static void emit(enum log_level level, const char *name, json_t *fields, const c
 		size_t n = utf8_clean(text, sizeof(text), msg, strlen(msg));
 		json_object_set_new_nocheck(event, "msg", json_stringn_nocheck(text, n));
 	}
-	if (level != LEVEL_DEBUG || debug_on) {
-		char *line = render(event);
-		if (line)
-			write_line(line);
-		free(line);
-	}
+	if (level != LEVEL_DEBUG || debug_on)
+		put_event(event);
 	for (size_t i = 0; i < nsubscribers; i++)
 		subscribers[i].fn(name, event, subscribers[i].data);
 	json_decref(event);

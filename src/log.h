@@ -11,9 +11,10 @@ enum log_format { LOG_FORMAT_LOGFMT, LOG_FORMAT_JSON };
 enum log_level { LEVEL_DEBUG, LEVEL_INFO, LEVEL_WARN, LEVEL_ERROR };
 
 /* Where lines go: stderr when path is NULL or empty, else appended to path,
- * which is never followed if it is a symlink. Returns 0, or -1 with errno
- * set and a message naming the file in log_error() (the old destination
- * stays). */
+ * which is never followed if it is a symlink. When stderr is the journal
+ * ($JOURNAL_STREAM names it), each event goes to the journal natively, with
+ * its fields (journal.h), and only an entry it refuses is written to stderr. Returns 0, or -1 with
+ * errno set and a message naming the file in log_error() (the old destination stays). */
 int log_open(enum log_format format, const char *path);
 /* Reopens the log file after logrotate moved it (USR1). On failure it warns
  * itself, naming the file, into the old destination (which stays), and

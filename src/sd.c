@@ -1,10 +1,12 @@
-/* sd.c: the two systemd protocols segue speaks, without libsystemd. */
+/* sd.c: the systemd protocols segue speaks, without libsystemd (the default). */
 /* SPDX-License-Identifier: MIT */
 #include "sd.h"
 #include "util.h"
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #define LISTEN_FDS_START 3
+#define JOURNAL_SOCKET	 "/run/systemd/journal/socket"
 
 static int parse_positive(const char *s, long *out)
 {
@@ -63,11 +66,10 @@ out:
 	return r;
 }
 
-static int send_state(const char *state, int passfd)
+/* One datagram to the unix socket at path ('@' for the abstract
+ * namespace), with passfd attached when >= 0. Returns 1, or -1 with errno. */
+static int send_dgram(const char *path, const struct iovec *iov, size_t niov, int passfd)
 {
-	const char *path = getenv("NOTIFY_SOCKET");
-	if (!path || !*path)
-		return 0;
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	size_t len = strlen(path);
 	if ((path[0] != '/' && path[0] != '@') || len >= sizeof(sun.sun_path)) {
@@ -80,13 +82,12 @@ static int send_state(const char *state, int passfd)
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	struct iovec iov = {.iov_base = (void *)state, .iov_len = strlen(state)};
 	struct msghdr mh = {
 	    .msg_name = &sun,
 	    .msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
 				       (path[0] == '/' ? 1 : 0)),
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
+	    .msg_iov = (struct iovec *)iov,
+	    .msg_iovlen = niov,
 	};
 	union {
 		struct cmsghdr align;
@@ -108,6 +109,15 @@ static int send_state(const char *state, int passfd)
 	return n < 0 ? -1 : 1;
 }
 
+static int send_state(const char *state, int passfd)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	if (!path || !*path)
+		return 0;
+	struct iovec iov = {.iov_base = (void *)state, .iov_len = strlen(state)};
+	return send_dgram(path, &iov, 1, passfd);
+}
+
 int sd_send_notify(const char *state)
 {
 	return send_state(state, -1);
@@ -126,4 +136,71 @@ bool sd_is_listening_stream(int fd)
 		return false;
 	len = sizeof(listening);
 	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening;
+}
+
+/* A journal field name: A-Z, 0-9 and '_', 64 bytes at most (journald
+ * drops an entry's field otherwise, and a newline would end it early). */
+static bool valid_key(const char *s, size_t len)
+{
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* The native protocol (systemd's "Native Journal Protocol"): "KEY=value\n",
+ * or, for a value that holds a newline or a NUL, "KEY\n", the value's
+ * length as 64-bit little endian, the value and "\n". */
+static int put_field(FILE *out, const struct iovec *f)
+{
+	const char *s = f->iov_base;
+	const char *eq = memchr(s, '=', f->iov_len);
+	if (!eq || !valid_key(s, (size_t)(eq - s))) {
+		errno = EINVAL;
+		return -1;
+	}
+	size_t klen = (size_t)(eq - s), vlen = f->iov_len - klen - 1;
+	if (!memchr(eq + 1, '\n', vlen) && !memchr(eq + 1, '\0', vlen)) {
+		fwrite(s, 1, f->iov_len, out);
+		putc('\n', out);
+		return 0;
+	}
+	unsigned char size[8];
+	for (size_t i = 0; i < sizeof(size); i++)
+		size[i] = (unsigned char)((uint64_t)vlen >> (8 * i));
+	fwrite(s, 1, klen, out);
+	putc('\n', out);
+	fwrite(size, 1, sizeof(size), out);
+	fwrite(eq + 1, 1, vlen, out);
+	putc('\n', out);
+	return 0;
+}
+
+/* One datagram per entry. An entry too big for one (EMSGSIZE) is refused
+ * rather than sent in a memfd: the caller writes it to stderr instead. */
+int sd_journal_send_fields(const struct iovec *fields, int n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	if (!out)
+		return -1;
+	int r = 0;
+	for (int i = 0; i < n && r == 0; i++)
+		r = put_field(out, &fields[i]);
+	int saved = errno;
+	if (fclose(out) != 0 && r == 0) {
+		r = -1;
+		saved = errno;
+	}
+	if (r == 0) {
+		struct iovec iov = {.iov_base = buf, .iov_len = len};
+		r = send_dgram(JOURNAL_SOCKET, &iov, 1, -1) < 0 ? -1 : 0;
+		saved = errno;
+	}
+	free(buf);
+	errno = saved;
+	return r;
 }

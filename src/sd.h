@@ -1,13 +1,17 @@
-/* sd.h: the two systemd protocols segue speaks, without libsystemd.
+/* sd.h: the systemd protocols segue speaks (socket activation, sd_notify,
+ * the journal's native protocol).
  *
- * Socket activation (LISTEN_FDS) and sd_notify are stable interfaces that
- * systemd documents for reimplementation; libsystemd would bring five more
- * libraries and about 1 MiB of resident memory for these few lines. */
+ * Two implementations, chosen by ./configure: sd.c speaks them itself (the
+ * default), sd-libsystemd.c calls libsystemd (--with-libsystemd). They are
+ * stable interfaces that systemd documents for reimplementation; libsystemd
+ * would bring five more libraries (liblzma, libzstd, liblz4, libgcrypt...)
+ * into a root daemon, and more resident memory, for these few lines. */
 /* SPDX-License-Identifier: MIT */
 #ifndef SEGUE_SD_H
 #define SEGUE_SD_H
 
 #include <stdbool.h>
+#include <sys/uio.h>
 
 /* The descriptors passed by socket activation when LISTEN_PID is ours:
  * returns how many (from fd 3), with their names in *names (malloc'd,
@@ -24,5 +28,11 @@ int sd_send_notify_fd(const char *state, int fd);
 
 /* fd is a stream socket in the listening state. */
 bool sd_is_listening_stream(int fd);
+
+/* Sends one entry to the journal (/run/systemd/journal/socket): n fields,
+ * each "KEY=value" where value may hold any byte (newlines too). Returns 0
+ * when the journal took it, -1 with errno when it did not (no journal
+ * there, an entry too big...): the caller writes it elsewhere. */
+int sd_journal_send_fields(const struct iovec *fields, int n);
 
 #endif
