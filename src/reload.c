@@ -269,13 +269,16 @@ static void commit(struct transaction *t)
  * (core refills them) and shared sockets were never changed. After a
  * failed deploy the `current` symlink may name the bad release: the
  * serving generation's workers stay in the directories they run in. */
-static void abort_reload(struct transaction *t, const char *reason)
+static void abort_reload(struct transaction *t, const char *reason,
+			 const struct program_run *failed)
 {
 	struct generation *g = t->gen;
 	model_generation_set_state(g, GEN_FAILED);
 	model_set_pending(NULL);
 	record(t, RELOAD_FAILED, g, reason);
 	json_t *f = generation_fields(reload_fields(t->id), g);
+	if (failed) /* the program whose worker failed, for those who select by it */
+		json_object_set_new(f, "program", json_string(failed->conf->name));
 	json_object_set_new(f, "reason", json_string_utf8(reason));
 	event_emit(LEVEL_ERROR, "reload_failed", f, "generation %u rolled back: %s", g->number,
 		   reason);
@@ -473,13 +476,13 @@ static void begin(void)
 /* --- driving the running reload ------------------------------------------ */
 
 /* A new worker that failed (exit, timeout, cannot start, STOPPING=1)
- * fails the reload: the reason its slot recorded, or NULL. */
-static const char *failure(const struct generation *g)
+ * fails the reload: its slot (which says why), or NULL. */
+static const struct slot *failed_slot(const struct generation *g)
 {
 	for (size_t i = 0; i < g->nprograms; i++)
 		for (int j = 0; j < g->programs[i].nslots; j++)
 			if (g->programs[i].slots[j]->failures > 0)
-				return g->programs[i].slots[j]->failure;
+				return g->programs[i].slots[j];
 	return NULL;
 }
 
@@ -612,7 +615,7 @@ static void canary_fail(struct transaction *t, const struct program_run *p, cons
 	event_emit(LEVEL_ERROR, "canary_failed", f, "release %s canary failed: %s", p->release,
 		   why);
 	snprintf(reason, sizeof(reason), "canary failed: %s", why);
-	abort_reload(t, reason);
+	abort_reload(t, reason, p);
 }
 
 /* Drives the canary phase; true while it goes on (or it failed). */
@@ -646,16 +649,12 @@ static bool canary_settle(struct transaction *t)
 }
 
 /* A failed new worker; during the canary, the canary failed. */
-static void fail_reload(struct transaction *t, const char *why)
+static void fail_reload(struct transaction *t, const struct slot *s)
 {
-	bool canary = t->phase == CANARY_STARTING || t->phase == CANARY_HOLDING;
-	for (size_t i = 0; canary && i < t->gen->nprograms; i++)
-		for (int j = 0; j < t->gen->programs[i].nslots; j++)
-			if (t->gen->programs[i].slots[j]->failures > 0) {
-				canary_fail(t, &t->gen->programs[i], why);
-				return;
-			}
-	abort_reload(t, why);
+	if (t->phase == CANARY_STARTING || t->phase == CANARY_HOLDING)
+		canary_fail(t, s->prog, s->failure);
+	else
+		abort_reload(t, s->failure, s->prog);
 }
 
 void reload_settle(void)
@@ -663,9 +662,9 @@ void reload_settle(void)
 	struct transaction *t = running;
 	if (!t || !t->gen)
 		return;
-	const char *why = failure(t->gen);
-	if (why) {
-		fail_reload(t, why);
+	const struct slot *failed = failed_slot(t->gen);
+	if (failed) {
+		fail_reload(t, failed);
 		return;
 	}
 	if (canary_settle(t))
@@ -723,7 +722,7 @@ void reload_stop(void)
 	struct transaction *t = running;
 	reload_step(&machine, RELOAD_STOP);
 	if (t && t->gen)
-		abort_reload(t, "segue is stopping");
+		abort_reload(t, "segue is stopping", NULL);
 }
 
 bool reload_running(void)
