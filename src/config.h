@@ -77,6 +77,7 @@ struct config {
 	char *hook;
 	double hook_timeout; /* a hook still running then is killed */
 	bool fdstore;
+	bool exit_on_crash_loop; /* a crash loop stops segue (crashstop.h) */
 	size_t nsockets;
 	struct socket_conf *sockets;
 	size_t nprograms;
