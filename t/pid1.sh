@@ -6,8 +6,9 @@
 #   start_pid1 [-w WRAP] ARGS... segue ARGS as PID 1 (unshare --pid --fork
 #                                --mount-proc); sets UNSHARE_PID and
 #                                SEGUE_PID (segue's pid out here)
-#   stop_pid1 [SIGNAL]           sends SIGNAL (TERM) to segue, waits for its
-#                                exit; sets PID1_STATUS and PID1_MS
+#   stop_pid1 [SIGNAL]           sends SIGNAL (TERM) to segue, waits (30 s,
+#                                then KILL) for its exit; sets PID1_STATUS
+#                                and PID1_MS
 #   ns_pids, ns_zombies          the namespace's processes, its zombies
 #   outer_pid INNER              the pid out here of the namespace's INNER
 # Inside, segue's events give the namespace's pids; out here the same
@@ -50,6 +51,8 @@ stop_pid1() {
 	local t0
 	t0=$(now_ms)
 	kill "-${1:-TERM}" "$SEGUE_PID"
+	# a segue that ignores the signal fails the test, not hangs it
+	wait_for 30 gone "$SEGUE_PID" || kill -KILL "$SEGUE_PID"
 	wait "$UNSHARE_PID"
 	PID1_STATUS=$? # unshare exits with its child's status
 	PID1_MS=$(( $(now_ms) - t0 ))
