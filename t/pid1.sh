@@ -9,6 +9,7 @@
 #   stop_pid1 [SIGNAL]           sends SIGNAL (TERM) to segue, waits (30 s,
 #                                then KILL) for its exit; sets PID1_STATUS
 #                                and PID1_MS
+#   wait_pid1                    the same without a signal
 #   ns_pids, ns_zombies          the namespace's processes, its zombies
 #   outer_pid INNER              the pid out here of the namespace's INNER
 # Inside, segue's events give the namespace's pids; out here the same
@@ -51,11 +52,16 @@ stop_pid1() {
 	local t0
 	t0=$(now_ms)
 	kill "-${1:-TERM}" "$SEGUE_PID"
-	# a segue that ignores the signal fails the test, not hangs it
+	wait_pid1
+	PID1_MS=$(( $(now_ms) - t0 ))
+}
+
+# wait_pid1: waits (30 s, then KILL: a segue that does not exit fails the
+# test, not hangs it) for segue's exit; sets PID1_STATUS.
+wait_pid1() {
 	wait_for 30 gone "$SEGUE_PID" || kill -KILL "$SEGUE_PID"
 	wait "$UNSHARE_PID"
 	PID1_STATUS=$? # unshare exits with its child's status
-	PID1_MS=$(( $(now_ms) - t0 ))
 	unregister_pid "$UNSHARE_PID"
 	unregister_pid "$SEGUE_PID"
 }
