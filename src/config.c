@@ -454,7 +454,7 @@ static const char *either(const char *a, const char *b)
 struct opts {
 	cfg_opt_t socket[12];
 	cfg_opt_t program[32];
-	cfg_opt_t root[14];
+	cfg_opt_t root[15];
 };
 
 static void build_socket_opts(cfg_opt_t *o)
@@ -530,6 +530,7 @@ cfg_t *config_cfg_new(const struct config_defaults *d)
 	r[i++] = (cfg_opt_t)CFG_STR("hook-timeout", "30s", CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_BOOL("fdstore", cfg_false, CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_STR_LIST("admin-listen", "{}", CFGF_NONE);
+	r[i++] = (cfg_opt_t)CFG_BOOL("exit-on-crash-loop", cfg_false, CFGF_NONE);
 	r[i++] = (cfg_opt_t)CFG_SEC("socket", o.socket, sec);
 	r[i++] = (cfg_opt_t)CFG_SEC("program", o.program, sec);
 	r[i++] = (cfg_opt_t)CFG_END();
@@ -943,6 +944,7 @@ static void load_globals(struct ctx *x, cfg_t *cfg, const struct config_defaults
 	c->hook_timeout = get_value(&sc, "hook-timeout");
 	c->fdstore = cfg_getbool(cfg, "fdstore");
 	load_admin(&sc, c);
+	c->exit_on_crash_loop = cfg_getbool(cfg, "exit-on-crash-loop");
 }
 
 static void check_listen_dupes(struct ctx *x, const struct config *c)

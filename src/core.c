@@ -29,7 +29,11 @@
 /* Descriptors kept free for control clients and the like. */
 #define CONTROL_FDS 80
 
-static ev_signal signals[7];
+/* The signals segue acts on. Each has a handler: none may take its
+ * default action, which ends segue (TERM, HUP) or, when segue is PID 1
+ * of a namespace (a container), does nothing at all. */
+static const int handled[] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU};
+static ev_signal signals[ARRAY_SIZE(handled)];
 static ev_child children;
 static ev_prepare grant;   /* a new spawn budget for each pass */
 static ev_idle spawn_more; /* only while spawns wait for budget */
@@ -330,11 +334,23 @@ static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	core_settle();
 }
 
+void core_hold_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(handled); i++)
+		sigaddset(&set, handled[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		syswarn("blocking signals until they are watched");
+}
+
+/* Handlers first, then an empty mask: what core_hold_signals (or the
+ * image before an upgrade) blocked is delivered now, and a mask that
+ * segue inherited (a parent that blocked TERM) cannot hide a signal. */
 static void watch(void)
 {
-	static const int nums[] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU};
-	for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
-		ev_signal_init(&signals[i], signal_cb, nums[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(handled); i++) {
+		ev_signal_init(&signals[i], signal_cb, handled[i]);
 		ev_signal_start(EV_DEFAULT, &signals[i]);
 	}
 	ev_child_init(&children, child_cb, 0, 0);
@@ -346,6 +362,10 @@ static void watch(void)
 		syswarn("ignoring SIGPIPE");
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		syswarn("cannot become a child subreaper: orphans go to init");
+	sigset_t none;
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		syswarn("unblocking signals");
 }
 
 /* --- start and teardown -------------------------------------------------- */
@@ -405,11 +425,7 @@ int core_start(struct config *config, char *err, size_t len)
 
 void core_adopt(void)
 {
-	watch();
-	/* the previous image blocked every signal for the exec */
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	watch(); /* unblocks what the previous image blocked for the exec */
 	/* children that exited meanwhile are reaped as any other */
 	ev_feed_signal(SIGCHLD);
 	worker_grant_spawns(SPAWNS_PER_PASS);

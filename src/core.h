@@ -10,6 +10,11 @@
 
 #include "config.h"
 
+/* Blocks the signals segue handles until core_start (or core_adopt)
+ * watches them: one sent during the start waits instead of ending segue,
+ * or of being dropped when segue is PID 1 of a namespace. */
+void core_hold_signals(void);
+
 /* Watches signals and children, holds config's sockets and starts the
  * first generation. Returns 0, or -1 with a message in err. */
 int core_start(struct config *config, char *err, size_t len);

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "control.h"
 #include "core.h"
+#include "crashstop.h"
 #include "launch.h"
 #include "listen.h"
 #include "log.h"
@@ -291,25 +292,32 @@ static struct config *load(struct options *o)
 	return config_load(o->config_file, &o->defs, stderr);
 }
 
-/* Serves until a stop when status is 0, then takes everything down. */
+/* Serves until a stop when status is 0, then takes everything down.
+ * The status is then 0, or CRASHSTOP_EXIT when a crash loop stopped it. */
 static int serve(int status)
 {
 	const struct config *c = model->config;
 	char *pidfile = xstrdup(c && c->pidfile ? c->pidfile : "");
-	if (status == 0)
+	bool served = status == 0;
+	if (served) {
 		ev_run(EV_DEFAULT, 0);
+		status = crashstop_status();
+	}
 	core_teardown();
 	control_close();
 	admin_close();
+	crashstop_stop();
 	sinks_stop();
 	systemd_stop();
 	notify_dir_close();
 	launch_cleanup();
-	if (status == 0 && *pidfile && remove_pidfile(pidfile, getpid()) < 0)
+	if (served && *pidfile && remove_pidfile(pidfile, getpid()) < 0)
 		syswarn("removing pidfile %s", pidfile);
 	free(pidfile);
-	if (status == 0)
-		event_emit(LEVEL_INFO, "stopped", NULL, "all workers are gone");
+	if (served)
+		event_emit(status ? LEVEL_ERROR : LEVEL_INFO, "stopped",
+			   json_pack("{s:i}", "status", status), "all workers are gone%s",
+			   status ? "; exiting after a crash loop (exit-on-crash-loop)" : "");
 	return status;
 }
 
@@ -331,6 +339,7 @@ static int run(struct config *config, const struct options *o, const char *direc
 	init_modules(o);
 	systemd_start();
 	sinks_start();
+	crashstop_start();
 	char err[512];
 	int status = EXIT_RUNTIME;
 	if (control_open(control_socket, config->control_mode, config->control_group, err,
@@ -396,6 +405,7 @@ static int adopt(struct options *o)
 		syswarn("notify sockets beside %s", control_path());
 	systemd_start();
 	sinks_start();
+	crashstop_start();
 	core_adopt();
 	state_done(o->state_fd);
 	upgrade_forget_previous();
@@ -433,6 +443,10 @@ int main(int argc, char **argv)
 		return status;
 	}
 	upgrade_hold_image();
+	/* From here a TERM or HUP waits for the loop to watch it: its default
+	 * action would end segue, or drop the signal if segue is PID 1. */
+	if (!o.test)
+		core_hold_signals();
 	struct config *config = load(&o);
 	int status = EXIT_USAGE;
 	if (config && o.test) {

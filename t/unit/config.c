@@ -101,6 +101,7 @@ static void check_good_globals(const struct config *c)
 	is_string("127.0.0.1:8125", c->statsd, "statsd");
 	is_string("/usr/local/bin/segue-hook", c->hook, "hook");
 	ok(c->fdstore, "fdstore");
+	ok(c->exit_on_crash_loop, "exit-on-crash-loop");
 	is_int(1, c->refs, "refs starts at 1");
 	ok(c->file != NULL && c->file[0] == '/', "file is absolute");
 	ok(c->file != NULL && strcmp(c->file + strlen(c->file) - 9, "good.conf") == 0,
@@ -244,6 +245,7 @@ static void check_default_globals(const struct config *c)
 	is_string("", c->hook, "default hook");
 	is_double(30, c->hook_timeout, "default hook-timeout");
 	ok(!c->fdstore, "default fdstore");
+	ok(!c->exit_on_crash_loop, "default exit-on-crash-loop");
 }
 
 static void test_defaults(void)
