@@ -62,13 +62,7 @@ is "$(echo "$facts" | sed -n 's/^probes=//p')" /ready,/health \
 is "$(echo "$facts" | sed -n 's/^configmap=//p')" True \
 	"the ConfigMap is mounted as a directory (an edit reaches the pod)"
 
-# The shipped configs pass segue -t. admin-listen comes with the admin
-# endpoint (issue 12, part 2): a segue without it is checked without it.
-if ! printf 'admin-listen = ":9180"\nprogram a { command = "true" }\n' > "$T/probe.conf" ||
-	! "$SEGUE" -t -c "$T/probe.conf" >/dev/null 2>&1; then
-	diag "this segue has no admin-listen yet: checking the ConfigMap's config without it"
-	sed -i '/^[[:space:]]*admin-listen[[:space:]]*=/d' "$T/k8s.conf"
-fi
+# The shipped configs pass segue -t (admin-listen and all).
 check "the ConfigMap's segue.conf passes segue -t" -- "$SEGUE" -t -c "$T/k8s.conf"
 check "contrib/docker/segue.conf passes segue -t" -- "$SEGUE" -t -c "$C/docker/segue.conf"
 
