@@ -10,15 +10,15 @@ TMUX_SOCKET=$T/tmux.sock
 # tm ARGS...: tmux on this test's own server.
 tm() { tmux -S "$TMUX_SOCKET" -f /dev/null "$@"; }
 
-# pane_start NAME COMMAND: runs the shell line COMMAND (no single quotes
-# in it) in a new 120x40 session NAME, with TERM=xterm-256color and
-# NO_COLOR unset (COMMAND may set them); when it ends the pane shows
-# rc=STATUS and stays.
+# pane_start NAME COMMAND: runs the shell line COMMAND in a new 120x40
+# session NAME, its first command with TERM=xterm-256color and NO_COLOR
+# unset (VAR=VALUE words before it change them); when it ends the pane
+# shows rc=STATUS and stays (a Ctrl-C typed into it ends COMMAND only).
 pane_start() {
 	local first=
 	[ -S "$TMUX_SOCKET" ] || first=1
 	tm new-session -d -s "$1" -x 120 -y 40 \
-		"env -u NO_COLOR TERM=xterm-256color sh -c '$2'; echo rc=\$?; exec sleep 600"
+		"trap : INT; env -u NO_COLOR TERM=xterm-256color $2; echo rc=\$?; exec sleep 600"
 	[ -z "$first" ] || register_pid "$(tm display-message -p -t "$1" '#{pid}')"
 }
 
