@@ -220,39 +220,29 @@ static const char *const phase_colour[] = {
     [FAILED] = SGR_RED SGR_BOLD, [UPGRADING] = SGR_CYAN, [UPGRADED] = SGR_GREEN,
 };
 
+static const char *const phase_name[] = {
+    [STARTING] = "starting", [CANARY] = "canary",	[ROLLING] = "rolling",
+    [DRAINING] = "draining", [WATCH] = "watch",		[SERVING] = "serving",
+    [FAILED] = "failed",     [UPGRADING] = "upgrading", [UPGRADED] = "upgraded",
+};
+
 /* "starting", "canary 8s left", "rolling 1/2", "draining generation 1". */
 static void phase_text(const struct progress *p, const struct prog *g, char *buf, size_t len)
 {
-	switch (g->phase) {
-	case STARTING:
-		snprintf(buf, len, "starting");
-		break;
-	case CANARY:
-		snprintf(buf, len, "canary %llds left", secs_left(g));
-		break;
-	case ROLLING:
-		snprintf(buf, len, "rolling %ld/%ld", g->ready, prog_total(g));
-		break;
-	case DRAINING:
-		if (p->draining)
-			snprintf(buf, len, "draining generation %lld", p->draining);
-		else
-			snprintf(buf, len, "draining the old generation");
-		break;
-	case WATCH:
-		snprintf(buf, len, "watch %llds left", secs_left(g));
-		break;
-	case SERVING:
-		snprintf(buf, len, "serving");
-		break;
-	case FAILED:
-		snprintf(buf, len, g->why && *g->why ? "failed (%s)" : "failed", g->why);
-		break;
-	case UPGRADING:
-	case UPGRADED:
-		snprintf(buf, len, g->phase == UPGRADING ? "upgrading" : "upgraded");
-		break;
-	}
+	const char *name = phase_name[g->phase];
+
+	if (g->phase == CANARY || g->phase == WATCH)
+		snprintf(buf, len, "%s %llds left", name, secs_left(g));
+	else if (g->phase == ROLLING)
+		snprintf(buf, len, "%s %ld/%ld", name, g->ready, prog_total(g));
+	else if (g->phase == DRAINING && p->draining)
+		snprintf(buf, len, "%s generation %lld", name, p->draining);
+	else if (g->phase == DRAINING)
+		snprintf(buf, len, "%s the old generation", name);
+	else if (g->phase == FAILED && g->why && *g->why)
+		snprintf(buf, len, "%s (%s)", name, g->why);
+	else
+		snprintf(buf, len, "%s", name);
 }
 
 /* ", ready 1/2, generation 2, release r2": what follows the phase. */
