@@ -91,7 +91,7 @@ static void busy_pause(struct conn *c, long long give_up)
 	poll(NULL, 0, 20);
 }
 
-void conn_open(struct conn *c)
+int conn_connect(struct conn *c)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	long long give_up = c->deadline != NO_DEADLINE ? c->deadline : now_ms() + BUSY_RETRY_MS;
@@ -113,14 +113,21 @@ void conn_open(struct conn *c)
 			continue;
 		}
 		if (errno != EINPROGRESS)
-			connect_failed(c->path, errno);
+			return errno;
 		wait_for(c, POLLOUT);
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 			err = errno;
-		if (err)
-			connect_failed(c->path, err);
-		break;
+		return err;
 	}
+	return 0;
+}
+
+void conn_open(struct conn *c)
+{
+	int err = conn_connect(c);
+
+	if (err)
+		connect_failed(c->path, err);
 }
 
 /* Sends all of LINE. Returns false when segue has already hung up: it may

@@ -96,7 +96,10 @@ long long now_ms(void);
 void timed_out(const struct conn *c) __attribute__((noreturn));
 /* Milliseconds poll() may wait before the deadline (-1: forever). */
 int remaining_ms(const struct conn *c);
+/* Connects C (a full accept queue is waited out); exits when it cannot. */
 void conn_open(struct conn *c);
+/* The same, but returns the errno of a failed connect (0: connected). */
+int conn_connect(struct conn *c);
 void conn_close(struct conn *c);
 /* Sends all of LINE; false when segue has already hung up. */
 bool conn_send(struct conn *c, const char *line, size_t len);
