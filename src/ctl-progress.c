@@ -76,8 +76,6 @@ static void set_phase(struct progress *p, struct prog *only, enum phase ph, doub
 			continue;
 		g->phase = ph;
 		g->until = secs > 0 ? now_ms() + (long long)(secs * 1000) : 0;
-		if (ph == SERVING || ph == DRAINING || ph == WATCH) /* all ready at the cut-over */
-			g->ready = g->slots > 0 ? g->slots : g->desired;
 		if (why) {
 			free(g->why);
 			g->why = printable(why);
@@ -146,6 +144,18 @@ static void worker_event(struct progress *p, const char *name, const json_t *e)
 		g->phase = ROLLING;
 }
 
+/* The new generation serves: all its workers are ready. The phase waits
+ * for the next event (drain_started follows at once). */
+static void cut_over(struct progress *p, const json_t *e)
+{
+	p->gen = p->serving = jint(e, "generation");
+	for (size_t i = 0; i < p->nprogs; i++) {
+		struct prog *g = &p->progs[i];
+
+		g->ready = g->slots > 0 ? g->slots : g->desired;
+	}
+}
+
 /* The old generation has no worker left; a watch window goes on. */
 static void drained(struct progress *p)
 {
@@ -171,12 +181,12 @@ static void reload_event(struct progress *p, const char *name, const json_t *e)
 		set_phase(p, g, FAILED, 0, jstr(e, "reason"));
 	else if (!strcmp(name, "auto_rollback"))
 		set_phase(p, NULL, FAILED, 0, jstr(e, "reason"));
-	else if (!strcmp(name, "reload_succeeded")) {
-		p->gen = p->serving = jint(e, "generation");
-		set_phase(p, NULL, DRAINING, 0, NULL);
-	} else if (!strcmp(name, "drain_started"))
+	else if (!strcmp(name, "reload_succeeded"))
+		cut_over(p, e);
+	else if (!strcmp(name, "drain_started")) {
 		p->draining = jint(e, "generation");
-	else if (!strcmp(name, "watch_started"))
+		set_phase(p, NULL, DRAINING, 0, NULL);
+	} else if (!strcmp(name, "watch_started"))
 		set_phase(p, NULL, WATCH, json_number_value(json_object_get(e, "watch_s")), NULL);
 	else if (!strcmp(name, "watch_passed"))
 		set_phase(p, NULL, SERVING, 0, NULL);
@@ -417,14 +427,14 @@ static void conclude(struct progress *p, const struct options *o, const char *li
 	json_t *a = json_loadb(line, len, 0, NULL);
 
 	if (!json_is_object(a))
-		p->nprogs = 0; /* answer_show says what went wrong */
-	else if (!jbool(a, "ok"))
+		return; /* answer_show says what went wrong */
+	if (!jbool(a, "ok"))
 		set_phase(p, NULL, FAILED, 0, jstr(a, "error"));
 	else if (o->cmd->kind == REQ_UPGRADE)
 		set_phase(p, NULL, UPGRADED, 0, NULL);
 	else {
 		if (json_is_integer(json_object_get(a, "generation")))
-			p->gen = jint(a, "generation");
+			cut_over(p, a);
 		set_phase(p, NULL, SERVING, 0, NULL);
 	}
 	json_decref(a);
