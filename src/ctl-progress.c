@@ -169,7 +169,8 @@ static void reload_event(struct progress *p, const char *name, const json_t *e)
 {
 	struct prog *g = event_prog(p, e);
 
-	set_release(p, e);
+	if (strncmp(name, "drain_", 6) != 0) /* those name the old generation's */
+		set_release(p, e);
 	if (!strcmp(name, "reload_started"))
 		reload_began(p);
 	else if (!strcmp(name, "canary_started"))
