@@ -32,6 +32,7 @@ static const char *const ready_names[] = {"notify", "delay", "exec", NULL};
 static const char *const reload_names[] = {"all-at-once", "rolling", NULL};
 static const char *const stdout_names[] = {"inherit", "capture", NULL};
 static const char *const kill_mode_names[] = {"group", "process", NULL};
+static const char *const handover_names[] = {"shared", "steer", NULL};
 static const char *const log_format_names[] = {"logfmt", "json", NULL};
 static const char *const fd_protocol_names[] = {"einhorn", "server-starter", NULL};
 
@@ -233,6 +234,8 @@ static const struct rule rules[] = {
     {"restart-max-delay", check_duration, NULL, RESTART_DELAY_MIN, false},
     {"stdout", check_enum, stdout_names, 0, false},
     {"hook-timeout", check_duration, NULL, 0, true},
+    {"handover", check_enum, handover_names, 0, false},
+    {"steer-quiesce", check_duration, NULL, 0, true},
 };
 
 /* NULL when v is a good value of key, else why not. */
@@ -429,6 +432,8 @@ static void build_socket_opts(cfg_opt_t *o)
 	o[i++] = (cfg_opt_t)CFG_STR("mode", "0660", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("owner", "", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("group", "", CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("handover", "shared", CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("steer-quiesce", "1s", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_END();
 }
 
@@ -684,6 +689,8 @@ static void load_socket(struct ctx *x, cfg_t *sec, struct socket_conf *s)
 	s->mode = (mode_t)get_value(&sc, "mode");
 	s->owner = get_checked(&sc, "owner");
 	s->group = get_checked(&sc, "group");
+	s->handover = (enum handover)get_value(&sc, "handover");
+	s->steer_quiesce = get_value(&sc, "steer-quiesce");
 }
 
 /* ---- programs ---- */

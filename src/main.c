@@ -13,6 +13,7 @@
 #include "sinks.h"
 #include "systemd.h"
 #include "state.h"
+#include "steer.h"
 #include "upgrade.h"
 #include "util.h"
 #include "version.h"
@@ -317,6 +318,7 @@ static int run(struct config *config, const struct options *o, const char *direc
 	launch_init(control_socket, directory);
 	reload_init(o->config_file, &o->defs);
 	worker_init(core_settle);
+	steer_init(core_settle);
 	systemd_start();
 	sinks_start();
 	char err[512];
@@ -357,6 +359,7 @@ static int adopt(struct options *o)
 	model_init(0, 0);
 	reload_init(o->config_file, &o->defs);
 	worker_init(core_settle);
+	steer_init(core_settle);
 	upgrade_set_previous(o->previous_fd);
 	int r = -1;
 	if (segue_fail_adoption)

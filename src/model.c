@@ -39,6 +39,7 @@ struct held_socket *model_socket_add(const struct socket_conf *conf, int fd, boo
 	h->fd = fd;
 	h->refs = 1;
 	h->stored = stored;
+	h->group_index = -1;
 	h->next = m.sockets;
 	m.sockets = h;
 	return h;
@@ -53,6 +54,16 @@ void model_socket_rename(struct held_socket *h, const char *name)
 void model_socket_set_backlog(struct held_socket *h, int backlog)
 {
 	h->conf.backlog = backlog;
+}
+
+void model_socket_set_group_index(struct held_socket *h, int index)
+{
+	h->group_index = index;
+}
+
+void model_socket_set_stored(struct held_socket *h, bool stored)
+{
+	h->stored = stored;
 }
 
 void model_socket_ref(struct held_socket *h)
@@ -346,11 +357,13 @@ static json_t *socket_save(const struct held_socket *h)
 {
 	const struct socket_conf *c = &h->conf;
 	state_keep_fd(h->fd);
-	return json_pack("{s:s, s:s, s:i, s:b, s:b, s:b, s:i, s:s, s:s, s:i, s:i, s:b}", "name",
+	json_t *j = json_pack("{s:s, s:s, s:i, s:b, s:b, s:b, s:i, s:s, s:s, s:i, s:i, s:b}", "name",
 			 c->name, "listen", c->listen, "backlog", c->backlog, "reuseport",
 			 c->reuseport, "v6only", c->v6only, "nodelay", c->nodelay, "mode",
 			 (int)c->mode, "owner", c->owner, "group", c->group, "fd", h->fd, "refs",
 			 (int)h->refs, "stored", h->stored);
+	json_object_set_new(j, "group_index", json_integer(h->group_index));
+	return j;
 }
 
 static int held_index(const struct held_socket *h)
@@ -460,6 +473,10 @@ static struct held_socket *socket_restore(json_t *j, char *err, size_t len)
 	struct held_socket *h =
 	    model_socket_add(&c, fd, json_is_true(json_object_get(j, "stored")));
 	h->refs = (unsigned)jint(j, "refs");
+	/* an older image's state has none: not steered */
+	json_t *gi = json_object_get(j, "group_index");
+	json_int_t k = json_is_integer(gi) ? json_integer_value(gi) : -1;
+	h->group_index = k >= 0 && k <= 65535 ? (int)k : -1;
 	return h;
 }
 
