@@ -9,6 +9,7 @@
 command -v uvicorn >/dev/null 2>&1 || skip_all "uvicorn is not installed"
 SEGUE_TEST_RELOADS=${SEGUE_TEST_RELOADS:-20}
 . "$top_srcdir/t/apps/appserver.sh"
+# SEGUE_TEST_HANDOVER=shared measures the same without steering (doc/segue.8).
 plan 8
 
 cat > "$T/segue.conf.in" <<CONF
@@ -16,7 +17,7 @@ control = "$CONTROL"
 socket web {
   listen = "127.0.0.1:@PORT@"
   nodelay = true
-  handover = "steer"
+  handover = "${SEGUE_TEST_HANDOVER:-steer}"
 }
 program app {
   command = "uvicorn --fd {fd:web} --app-dir $APPS --lifespan off asgi:app >>$T/server.log 2>&1"
