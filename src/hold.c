@@ -142,7 +142,8 @@ static void restore_steered(const struct generation *old)
 		struct held_socket *nh = g->sockets[i];
 		for (size_t j = 0; nh->group_index >= 0 && j < old->config->nsockets; j++) {
 			struct held_socket *oh = old->sockets[j];
-			if (oh == nh || !oh->stored || !address_equal(&oh->conf.addr, &nh->conf.addr))
+			if (oh == nh || !oh->stored ||
+			    !address_equal(&oh->conf.addr, &nh->conf.addr))
 				continue;
 			hold_unstore(oh->conf.name);
 			model_socket_set_stored(oh, false);

@@ -357,11 +357,17 @@ static json_t *socket_save(const struct held_socket *h)
 {
 	const struct socket_conf *c = &h->conf;
 	state_keep_fd(h->fd);
-	json_t *j = json_pack("{s:s, s:s, s:i, s:b, s:b, s:b, s:i, s:s, s:s, s:i, s:i, s:b}", "name",
+	return json_pack("{s:s, s:s, s:i, s:b, s:b, s:b, s:i, s:s, s:s, s:i, s:i, s:b}", "name",
 			 c->name, "listen", c->listen, "backlog", c->backlog, "reuseport",
 			 c->reuseport, "v6only", c->v6only, "nodelay", c->nodelay, "mode",
 			 (int)c->mode, "owner", c->owner, "group", c->group, "fd", h->fd, "refs",
 			 (int)h->refs, "stored", h->stored);
+}
+
+/* handover steer's place in the group travels with the socket */
+static json_t *socket_save_steered(const struct held_socket *h)
+{
+	json_t *j = socket_save(h);
 	json_object_set_new(j, "group_index", json_integer(h->group_index));
 	return j;
 }
@@ -416,7 +422,7 @@ json_t *model_save(void)
 {
 	json_t *sockets = json_array(), *gens = json_array(), *workers = json_array();
 	for (const struct held_socket *h = m.sockets; h; h = h->next)
-		json_array_append_new(sockets, socket_save(h));
+		json_array_append_new(sockets, socket_save_steered(h));
 	for (const struct generation *g = m.generations; g; g = g->next)
 		json_array_append_new(gens, generation_save(g));
 	for (const struct worker *w = m.workers; w; w = w->next)

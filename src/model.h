@@ -22,8 +22,9 @@ struct held_socket {
 	int fd;
 	unsigned refs; /* generations using it */
 	bool stored;   /* also in systemd's fd store, under conf.name */
-	int group_index; /* handover steer: its place in the address's
-			    SO_REUSEPORT group (steer.h); -1: not steered */
+	/* handover steer: its place in the address's SO_REUSEPORT group
+	 * (steer.h); -1: not steered */
+	int group_index;
 };
 
 struct program_run;

@@ -73,7 +73,8 @@ bool steer_wanted(const struct socket_conf *s)
  * shared, and the event says why. */
 static void fallback(const char *name, const char *why)
 {
-	event_emit(LEVEL_WARN, "steer_fallback", json_pack("{s:s, s:s}", "socket", name, "reason", why),
+	event_emit(LEVEL_WARN, "steer_fallback",
+		   json_pack("{s:s, s:s}", "socket", name, "reason", why),
 		   "socket %s: handover steer cannot work (%s): the generations share the socket",
 		   name, why);
 }
@@ -321,20 +322,20 @@ static void cut_socket(const struct generation *old, struct held_socket *nh, dou
 {
 	for (size_t j = 0; j < old->config->nsockets; j++) {
 		struct held_socket *oh = old->sockets[j];
-		if (oh == nh || oh->group_index < 0 || !address_equal(&oh->conf.addr, &nh->conf.addr))
+		if (oh == nh || oh->group_index < 0 ||
+		    !address_equal(&oh->conf.addr, &nh->conf.addr))
 			continue;
 		if (aim(nh->fd, nh->group_index) < 0)
 			syswarn("socket %s: attaching the program", nh->conf.name);
 		cut.old[cut.n++] = oh;
 		if (nh->conf.steer_quiesce > *quiesce)
 			*quiesce = nh->conf.steer_quiesce;
-		event_emit(LEVEL_INFO, "steer_started",
-			   json_pack("{s:s, s:I, s:i, s:I, s:i}", "socket", nh->conf.name,
-				     "generation", (json_int_t)model->serving->number, "fd", nh->fd,
-				     "from_generation", (json_int_t)old->number, "index",
-				     nh->group_index),
-			   "new connections on %s go to the new generation's socket",
-			   nh->conf.name);
+		event_emit(
+		    LEVEL_INFO, "steer_started",
+		    json_pack("{s:s, s:I, s:i, s:I, s:i}", "socket", nh->conf.name, "generation",
+			      (json_int_t)model->serving->number, "fd", nh->fd, "from_generation",
+			      (json_int_t)old->number, "index", nh->group_index),
+		    "new connections on %s go to the new generation's socket", nh->conf.name);
 		return;
 	}
 }

@@ -128,8 +128,8 @@ static void kernel_agrees(void)
 			if (fds[t] < 0)
 				continue;
 			aim_at(fds[t], idx[t]);
-			is_int(t, reached(fds, 4, port), "after %d left: member %d at place %d",
-			       l, t, idx[t]);
+			is_int(t, reached(fds, 4, port), "after %d left: member %d at place %d", l,
+			       t, idx[t]);
 		}
 	}
 	for (int i = 0; i < 4; i++)
