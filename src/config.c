@@ -897,6 +897,13 @@ static void resolve_sockets(struct ctx *x, struct config *c)
 				complain(&sc, line, "unknown socket \"%s\"", p->sockets[k]);
 			else if (nth > 0)
 				complain(&sc, line, "socket \"%s\" listed twice", p->sockets[k]);
+			/* the old workers would drain before the commit steers */
+			else if (p->reload == RELOAD_ROLLING &&
+				 c->sockets[p->socket_index[k]].handover == HANDOVER_STEER)
+				complain(&sc, line,
+					 "socket \"%s\" has handover = \"steer\", which needs "
+					 "reload = \"all-at-once\"",
+					 p->sockets[k]);
 		}
 	}
 }

@@ -9,6 +9,10 @@
 command -v uvicorn >/dev/null 2>&1 || skip_all "uvicorn is not installed"
 SEGUE_TEST_RELOADS=${SEGUE_TEST_RELOADS:-20}
 . "$top_srcdir/t/apps/appserver.sh"
+# Readiness: a generation called ready must accept, or the connections
+# steered to it wait for nobody (uvicorn may take seconds to start on a
+# loaded machine): t/apps/accepting.sh checks that this uvicorn watches its
+# socket (fd 3) in its event loop.
 # SEGUE_TEST_HANDOVER=shared measures the same without steering (doc/segue.8).
 plan 8
 
@@ -24,8 +28,8 @@ program app {
   directory = "$T"
   sockets = { "web" }
   workers = 2
-  ready = "delay"
-  ready-delay = "1s"
+  ready = "exec"
+  ready-command = "$APPS/accepting.sh \$SEGUE_WORKER_PID 3"
   ready-timeout = "30s"
   drain-signal = "TERM"
   drain-timeout = "15s"

@@ -7,13 +7,21 @@
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
 FAKESD=$top_builddir/t/helpers/fakesystemd
-plan 14
+plan 16
 
 # steer_conf FILE LISTEN HANDOVER: the demo app on socket web at LISTEN.
 steer_conf() {
 	app_conf "$1" "$2" "$DEMO" 'workers = 2' 'ready = "notify"' 'drain-timeout = "5s"'
 	sed -i 's/^socket web { listen = "\(.*\)" }$/socket web {\n  listen = "\1"\n  handover = "'"$3"'"\n}/' "$1"
 }
+
+# --- with a rolling reload: refused ---------------------------------------
+steer_conf "$T/rolling.conf" 8080 steer
+sed -i 's/^program app {$/program app {\n  reload = "rolling"/' "$T/rolling.conf"
+out=$("$SEGUE" -t -c "$T/rolling.conf" 2>&1)
+is "$?" 1 "rolling: the config is refused"
+like "$out" 'socket "web" has handover = "steer", which needs reload = "all-at-once"' \
+	"rolling: it says why"
 
 # --- a unix socket --------------------------------------------------------
 steer_conf "$T/unix.conf" "unix:$T/web.sock" steer
