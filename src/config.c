@@ -34,6 +34,7 @@ static const char *const ready_names[] = {"notify", "delay", "exec", NULL};
 static const char *const reload_names[] = {"all-at-once", "rolling", NULL};
 static const char *const stdout_names[] = {"inherit", "capture", NULL};
 static const char *const kill_mode_names[] = {"group", "process", NULL};
+static const char *const handover_names[] = {"shared", "steer", NULL};
 static const char *const log_format_names[] = {"logfmt", "json", NULL};
 static const char *const fd_protocol_names[] = {"einhorn", "server-starter", NULL};
 
@@ -273,6 +274,8 @@ static const struct rule rules[] = {
     {"check-timeout", check_duration, NULL, 0, true},
     {"watch", check_duration, NULL, 0, false},
     {"release", check_release, NULL, 0, false},
+    {"handover", check_enum, handover_names, 0, false},
+    {"steer-quiesce", check_duration, NULL, 0, true},
 };
 
 /* NULL when v is a good value of key, else why not. */
@@ -469,6 +472,8 @@ static void build_socket_opts(cfg_opt_t *o)
 	o[i++] = (cfg_opt_t)CFG_STR("mode", "0660", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("owner", "", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("group", "", CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("handover", "shared", CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("steer-quiesce", "1s", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_END();
 }
 
@@ -735,6 +740,8 @@ static void load_socket(struct ctx *x, cfg_t *sec, struct socket_conf *s)
 	s->mode = (mode_t)get_value(&sc, "mode");
 	s->owner = get_checked(&sc, "owner");
 	s->group = get_checked(&sc, "group");
+	s->handover = (enum handover)get_value(&sc, "handover");
+	s->steer_quiesce = get_value(&sc, "steer-quiesce");
 }
 
 /* ---- programs ---- */
@@ -976,6 +983,24 @@ static int socket_index(const struct config *c, const char *name)
 	return -1;
 }
 
+/* What a steered socket cannot carry: a rolling reload (the old workers
+ * would drain before the commit steers), and a canary (steered away from
+ * until the commit, it would be judged on no traffic at all). */
+static void check_steered(const struct scope *sc, int line, const struct program_conf *p,
+			  const char *socket)
+{
+	if (p->reload == RELOAD_ROLLING)
+		complain(sc, line,
+			 "socket \"%s\" has handover = \"steer\", which needs "
+			 "reload = \"all-at-once\"",
+			 socket);
+	if (p->canary > 0 || p->canary_percent > 0)
+		complain(sc, line,
+			 "socket \"%s\" has handover = \"steer\", which cannot carry a "
+			 "canary (it would get no connection): use handover = \"shared\"",
+			 socket);
+}
+
 static void resolve_sockets(struct ctx *x, struct config *c)
 {
 	for (size_t i = 0; i < c->nprograms; i++) {
@@ -991,6 +1016,8 @@ static void resolve_sockets(struct ctx *x, struct config *c)
 				complain(&sc, line, "unknown socket \"%s\"", p->sockets[k]);
 			else if (nth > 0)
 				complain(&sc, line, "socket \"%s\" listed twice", p->sockets[k]);
+			else if (c->sockets[p->socket_index[k]].handover == HANDOVER_STEER)
+				check_steered(&sc, line, p, p->sockets[k]);
 		}
 	}
 }

@@ -16,6 +16,8 @@ enum stdout_mode { STDOUT_INHERIT, STDOUT_CAPTURE };
 /* Where the drain signal goes; SIGKILL after drain-timeout always goes to
  * the whole process group. */
 enum kill_mode { KILL_GROUP, KILL_PROCESS };
+/* How a reload hands a socket's address to the new generation (steer.h). */
+enum handover { HANDOVER_SHARED, HANDOVER_STEER };
 
 /* Bit flags for fd-protocol. */
 enum fd_protocol { FD_PROTO_EINHORN = 1, FD_PROTO_SERVER_STARTER = 2 };
@@ -31,7 +33,9 @@ struct socket_conf {
 	mode_t mode;  /* unix sockets */
 	char *owner;  /* unix sockets; "" for none */
 	char *group;
-	int line; /* where it was defined, for messages */
+	enum handover handover;
+	double steer_quiesce; /* steer: longest wait for the old accept queue */
+	int line;	      /* where it was defined, for messages */
 };
 
 struct program_conf {

@@ -5,6 +5,7 @@
 #include "listen.h"
 #include "log.h"
 #include "sd.h"
+#include "steer.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -67,18 +68,26 @@ struct held_socket *hold_socket(const struct socket_conf *s, bool fdstore, doubl
 {
 	struct held_socket *h = model_socket_find(&s->addr);
 	if (h) {
+		struct held_socket *joined = steer_join(s, &h);
+		if (joined) {
+			announce(s, joined->fd, false);
+			return joined;
+		}
 		model_socket_ref(h);
 		return h;
 	}
 	int fd = fdstore ? take_stored(s) : -1;
 	bool inherited = fd >= 0;
-	if (fd < 0 && (fd = listen_open_retry(s, retry, err, len)) < 0)
+	struct socket_conf c = *s;
+	c.reuseport = s->reuseport || steer_wanted(s); /* before bind, to start a group */
+	if (fd < 0 && (fd = listen_open_retry(&c, retry, err, len)) < 0)
 		return NULL;
 	bool stored = fdstore && s->addr.kind != ADDR_SYSTEMD;
 	h = model_socket_add(s, fd, stored);
 	if (stored && !inherited)
 		store(s->name, fd);
 	announce(s, fd, inherited);
+	steer_adopt(h, s);
 	return h;
 }
 
@@ -90,6 +99,7 @@ void hold_release(struct held_socket *h)
 			      json_string_utf8(h->conf.listen));
 	event_emit(LEVEL_INFO, "socket_closed", f, "no generation uses %s any more",
 		   h->conf.listen);
+	steer_leave(h, h->stored && keep_stored);
 	if (h->stored && keep_stored)
 		/* systemd gives it back to the next segue: its path stays */
 		listen_close_keep_path(&h->conf, h->fd);
@@ -121,6 +131,34 @@ void hold_apply(struct held_socket *h, const struct socket_conf *s)
 		store(s->name, h->fd);
 	}
 	model_socket_rename(h, s->name);
+}
+
+/* With the fd store, the stored socket is the serving generation's: a
+ * steered address's new socket replaces the old one there. */
+static void restore_steered(const struct generation *old)
+{
+	const struct generation *g = model->serving;
+	for (size_t i = 0; g && i < g->config->nsockets; i++) {
+		struct held_socket *nh = g->sockets[i];
+		for (size_t j = 0; nh->group_index >= 0 && j < old->config->nsockets; j++) {
+			struct held_socket *oh = old->sockets[j];
+			if (oh == nh || !oh->stored ||
+			    !address_equal(&oh->conf.addr, &nh->conf.addr))
+				continue;
+			hold_unstore(oh->conf.name);
+			model_socket_set_stored(oh, false);
+			store(nh->conf.name, nh->fd);
+			model_socket_set_stored(nh, true);
+		}
+	}
+}
+
+bool hold_cutover(const struct generation *old, void (*done)(unsigned old_number))
+{
+	if (!old)
+		return false;
+	restore_steered(old);
+	return steer_cutover(old, done);
 }
 
 void hold_keep_stored(void)

@@ -27,6 +27,12 @@ bool hold_differs(const struct held_socket *h, const struct socket_conf *s);
  * store the socket is stored again under its new name. */
 void hold_apply(struct held_socket *h, const struct socket_conf *s);
 
+/* A reload's commit made model->serving the new generation: with handover
+ * steer its sockets take the new connections (and the fd store's place),
+ * and done(old) runs once old's steered sockets are quiet (steer.h);
+ * false, calling nothing, when old has none. */
+bool hold_cutover(const struct generation *old, void (*done)(unsigned old_number));
+
 /* At teardown: a stop is often half of a restart, and systemd drops the
  * fd store itself when the service really stops. */
 void hold_keep_stored(void);

@@ -17,6 +17,7 @@
 #include "sinks.h"
 #include "systemd.h"
 #include "state.h"
+#include "steer.h"
 #include "upgrade.h"
 #include "util.h"
 #include "version.h"
@@ -328,6 +329,7 @@ static void init_modules(const struct options *o)
 	worker_init(core_settle);
 	check_init(core_settle);
 	watch_init(core_settle);
+	steer_init(core_settle);
 }
 
 /* Runs the supervisor until it stops: 0 after a clean stop, 2 when it

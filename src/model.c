@@ -40,6 +40,7 @@ struct held_socket *model_socket_add(const struct socket_conf *conf, int fd, boo
 	h->fd = fd;
 	h->refs = 1;
 	h->stored = stored;
+	h->group_index = -1;
 	h->next = m.sockets;
 	m.sockets = h;
 	return h;
@@ -54,6 +55,16 @@ void model_socket_rename(struct held_socket *h, const char *name)
 void model_socket_set_backlog(struct held_socket *h, int backlog)
 {
 	h->conf.backlog = backlog;
+}
+
+void model_socket_set_group_index(struct held_socket *h, int index)
+{
+	h->group_index = index;
+}
+
+void model_socket_set_stored(struct held_socket *h, bool stored)
+{
+	h->stored = stored;
 }
 
 void model_socket_ref(struct held_socket *h)
@@ -429,6 +440,14 @@ static json_t *socket_save(const struct held_socket *h)
 			 (int)h->refs, "stored", h->stored);
 }
 
+/* handover steer's place in the group travels with the socket */
+static json_t *socket_save_steered(const struct held_socket *h)
+{
+	json_t *j = socket_save(h);
+	json_object_set_new(j, "group_index", json_integer(h->group_index));
+	return j;
+}
+
 static int held_index(const struct held_socket *h)
 {
 	int i = 0;
@@ -492,7 +511,7 @@ json_t *model_save(void)
 {
 	json_t *sockets = json_array(), *gens = json_array(), *workers = json_array();
 	for (const struct held_socket *h = m.sockets; h; h = h->next)
-		json_array_append_new(sockets, socket_save(h));
+		json_array_append_new(sockets, socket_save_steered(h));
 	for (const struct generation *g = m.generations; g; g = g->next)
 		json_array_append_new(gens, generation_save(g));
 	for (const struct worker *w = m.workers; w; w = w->next)
@@ -549,6 +568,10 @@ static struct held_socket *socket_restore(json_t *j, char *err, size_t len)
 	struct held_socket *h =
 	    model_socket_add(&c, fd, json_is_true(json_object_get(j, "stored")));
 	h->refs = (unsigned)jint(j, "refs");
+	/* an older image's state has none: not steered */
+	json_t *gi = json_object_get(j, "group_index");
+	json_int_t k = json_is_integer(gi) ? json_integer_value(gi) : -1;
+	h->group_index = k >= 0 && k <= 65535 ? (int)k : -1;
 	return h;
 }
 

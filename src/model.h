@@ -22,6 +22,9 @@ struct held_socket {
 	int fd;
 	unsigned refs; /* generations using it */
 	bool stored;   /* also in systemd's fd store, under conf.name */
+	/* handover steer: its place in the address's SO_REUSEPORT group
+	 * (steer.h); -1: not steered */
+	int group_index;
 };
 
 struct program_run;
@@ -128,6 +131,8 @@ struct held_socket *model_socket_find(const struct address *a);
 struct held_socket *model_socket_add(const struct socket_conf *conf, int fd, bool stored);
 void model_socket_rename(struct held_socket *h, const char *name);
 void model_socket_set_backlog(struct held_socket *h, int backlog);
+void model_socket_set_group_index(struct held_socket *h, int index);
+void model_socket_set_stored(struct held_socket *h, bool stored);
 /* One more generation uses it. */
 void model_socket_ref(struct held_socket *h);
 /* One generation fewer; true when none is left (the caller closes it,

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "model.h"
 #include "state.h"
+#include "steer.h"
 #include "utf8.h"
 #include "util.h"
 #include "worker.h"
@@ -100,6 +101,8 @@ struct transaction {
 	bool *announced;
 	double hold_until; /* monotonic, while holding */
 	ev_timer hold;
+	bool handing_over; /* committed; the old generation drains once the
+			      steered sockets are quiet (steer.h) */
 };
 
 /* The release that served before the last deploy: its config and the
@@ -242,6 +245,16 @@ static void retire(struct generation *old)
 	worker_drain_generation(old);
 }
 
+/* The committed reload's old generation (by number: its workers may all
+ * have gone meanwhile) drains now; the transaction ends. */
+static void handed_over(unsigned old_number)
+{
+	for (struct generation *g = model->generations; g; g = g->next)
+		if (g->number == old_number && g->state == GEN_SERVING)
+			retire(g);
+	finish();
+}
+
 static void commit(struct transaction *t)
 {
 	struct generation *g = t->gen, *old = model->serving;
@@ -257,11 +270,11 @@ static void commit(struct transaction *t)
 	json_object_set_new(f, "rollback", json_boolean(t->rollback));
 	event_emit(LEVEL_INFO, "reload_succeeded", f, "generation %u serving%s%s after %.0f ms",
 		   g->number, *last.release ? " release " : "", last.release, last.duration_ms);
-	if (old) {
+	if (old)
 		release_record(&previous, old);
-		retire(old);
-	}
-	finish();
+	t->handing_over = true;
+	if (!hold_cutover(old, handed_over))
+		handed_over(old ? old->number : 0);
 }
 
 /* Undoes exactly what the transaction did: its generation is drained (its
@@ -282,6 +295,7 @@ static void abort_reload(struct transaction *t, const char *reason,
 	json_object_set_new(f, "reason", json_string_utf8(reason));
 	event_emit(LEVEL_ERROR, "reload_failed", f, "generation %u rolled back: %s", g->number,
 		   reason);
+	steer_back();
 	worker_drain_generation(g);
 	for (size_t i = 0; model->serving && i < model->serving->nprograms; i++) {
 		struct program_run *p = &model->serving->programs[i];
@@ -356,7 +370,6 @@ static struct held_socket **plan_sockets(struct transaction *t, struct config *c
 	t->changes = xcalloc(c->nsockets + 1, sizeof(*t->changes));
 	for (size_t i = 0; i < c->nsockets; i++) {
 		const struct socket_conf *s = &c->sockets[i];
-		struct held_socket *shared = model_socket_find(&s->addr);
 		char why[256];
 		held[i] = hold_socket(s, c->fdstore, 0, why, sizeof(why));
 		if (!held[i]) {
@@ -366,8 +379,9 @@ static struct held_socket **plan_sockets(struct transaction *t, struct config *c
 			free(held);
 			return NULL;
 		}
-		if (shared && hold_differs(shared, s))
-			t->changes[t->nchanges++] = (struct socket_change){shared, s};
+		/* held before (a new steered socket has the new config's) */
+		if (held[i]->refs > 1 && hold_differs(held[i], s))
+			t->changes[t->nchanges++] = (struct socket_change){held[i], s};
 	}
 	return held;
 }
@@ -660,7 +674,7 @@ static void fail_reload(struct transaction *t, const struct slot *s)
 void reload_settle(void)
 {
 	struct transaction *t = running;
-	if (!t || !t->gen)
+	if (!t || !t->gen || t->handing_over)
 		return;
 	const struct slot *failed = failed_slot(t->gen);
 	if (failed) {
@@ -721,13 +735,22 @@ void reload_stop(void)
 {
 	struct transaction *t = running;
 	reload_step(&machine, RELOAD_STOP);
-	if (t && t->gen)
+	if (t && t->handing_over) {
+		steer_cancel();
+		finish();
+	} else if (t && t->gen) {
 		abort_reload(t, "segue is stopping", NULL);
+	}
 }
 
 bool reload_running(void)
 {
 	return machine.phase == RELOAD_RUNNING;
+}
+
+unsigned reload_running_id(void)
+{
+	return machine.phase == RELOAD_RUNNING && running ? running->id : 0;
 }
 
 bool reload_holding(void)
@@ -737,7 +760,7 @@ bool reload_holding(void)
 
 bool reload_holds_slot(const struct program_run *old, int slot)
 {
-	const struct transaction *t = running;
+	const struct transaction *t = running && !running->handing_over ? running : NULL;
 	/* taken[] is indexed by the new generation's programs: match by name */
 	const struct program_run *p = t && t->gen ? model_program(t->gen, old->conf->name) : NULL;
 	return p && t->taken[p->index] && slot >= 0 && slot < MODEL_MAX_WORKERS &&
@@ -757,6 +780,8 @@ const char *reload_phase(double *left)
 	}
 	if (t->phase == CANARY_STARTING)
 		return "canary";
+	if (t->handing_over)
+		return "handover";
 	return t->phase == CANARY_PASSED ? "cut-over" : "starting";
 }
 

@@ -83,6 +83,10 @@ void reload_stop(void);
 
 bool reload_running(void);
 
+/* The running reload's number, 0 when none runs. A committed reload runs
+ * on while a steered handover quiesces (steer.h). */
+unsigned reload_running_id(void);
+
 /* The running reload holds its canary (every canary worker ready, nothing
  * else starting): an upgrade in place may hand it on. */
 bool reload_holding(void);
@@ -92,7 +96,7 @@ bool reload_holding(void);
 bool reload_holds_slot(const struct program_run *old, int slot);
 
 /* The running reload's phase, for status: "starting", "canary" (its
- * workers start), "canary-hold" (*left: seconds to go), "cut-over"; NULL
+ * workers start), "canary-hold" (*left: seconds to go), "cut-over", "handover"; NULL
  * when none runs. */
 const char *reload_phase(double *left);
 

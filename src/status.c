@@ -4,6 +4,7 @@
 #include "log.h"
 #include "reload.h"
 #include "model.h"
+#include "steer.h"
 #include "utf8.h"
 #include "util.h"
 #include "version.h"
@@ -29,13 +30,28 @@ static json_t *worker_json(const struct worker *w)
 			 json_string_utf8(w->status));
 }
 
+/* A steered socket is one generation's: which, and its accept queue. */
+static void steered_json(json_t *o, const struct held_socket *h)
+{
+	unsigned q;
+	if (h->group_index < 0)
+		return;
+	json_object_set_new(o, "handover", json_string("steer"));
+	json_object_set_new(o, "generation", json_integer(steer_generation_of(h)));
+	json_object_set_new(o, "group_index", json_integer(h->group_index));
+	if (steer_accept_queue(h->fd, &q) == 0)
+		json_object_set_new(o, "accept_queue", json_integer(q));
+}
+
 static json_t *sockets_json(void)
 {
 	json_t *a = json_array();
-	for (const struct held_socket *h = model->sockets; h; h = h->next)
-		json_array_append_new(a,
-				      json_pack("{s:s, s:o, s:i}", "name", h->conf.name, "listen",
-						json_string_utf8(h->conf.listen), "fd", h->fd));
+	for (const struct held_socket *h = model->sockets; h; h = h->next) {
+		json_t *o = json_pack("{s:s, s:o, s:i}", "name", h->conf.name, "listen",
+				      json_string_utf8(h->conf.listen), "fd", h->fd);
+		steered_json(o, h);
+		json_array_append_new(a, o);
+	}
 	return a;
 }
 
@@ -256,21 +272,35 @@ static bool accept_queue(const struct held_socket *h, struct tcp_info *ti)
 	       getsockopt(h->fd, IPPROTO_TCP, TCP_INFO, ti, &len) == 0;
 }
 
+/* Labels of a held socket: a steered one is one generation's. */
+static void socket_labels(const struct held_socket *h, char *buf, size_t len)
+{
+	if (h->group_index < 0)
+		snprintf(buf, len, "socket=\"%s\"", h->conf.name);
+	else
+		snprintf(buf, len, "socket=\"%s\",generation=\"%u\"", h->conf.name,
+			 steer_generation_of(h));
+}
+
 static void socket_metrics(FILE *f)
 {
+	char labels[300];
 	struct tcp_info ti;
 	metric_header(f, "segue_socket_accept_queue", "gauge",
 		      "Connections waiting in a held socket's accept queue.");
 	for (const struct held_socket *h = model->sockets; h; h = h->next)
-		if (accept_queue(h, &ti))
-			fprintf(f, "segue_socket_accept_queue{socket=\"%s\"} %u\n", h->conf.name,
-				ti.tcpi_unacked);
+		if (accept_queue(h, &ti)) {
+			socket_labels(h, labels, sizeof(labels));
+			fprintf(f, "segue_socket_accept_queue{%s} %u\n", labels, ti.tcpi_unacked);
+		}
 	metric_header(f, "segue_socket_accept_queue_limit", "gauge",
 		      "The accept queue's limit (backlog) of a held socket.");
 	for (const struct held_socket *h = model->sockets; h; h = h->next)
-		if (accept_queue(h, &ti))
-			fprintf(f, "segue_socket_accept_queue_limit{socket=\"%s\"} %u\n",
-				h->conf.name, ti.tcpi_sacked);
+		if (accept_queue(h, &ti)) {
+			socket_labels(h, labels, sizeof(labels));
+			fprintf(f, "segue_socket_accept_queue_limit{%s} %u\n", labels,
+				ti.tcpi_sacked);
+		}
 }
 
 char *metrics_text(void)

@@ -142,7 +142,7 @@ static void roll_back(const char *why)
 bool watch_settle(char *reason, size_t len)
 {
 	const struct reload_result *r = reload_last_success();
-	if (w.reload && (reload_running() || !model->serving ||
+	if (w.reload && (reload_running_id() > w.reload || !model->serving ||
 			 model->serving->number != w.generation || model->stopping))
 		end_early();
 	if (r && r->id != w.seen) {
@@ -151,7 +151,7 @@ bool watch_settle(char *reason, size_t len)
 			begin(r);
 			/* a queued reload began as this one ended: whoever waits
 			 * for this window hears that it ended */
-			if (reload_running() || model->stopping)
+			if (reload_running_id() > r->id || model->stopping)
 				end_early();
 		}
 	}

@@ -579,6 +579,11 @@ static void test_deploy_keys(void)
 	    {"watch = soon", "watch: bad duration \"soon\""},
 	    {"check-always = true", "check-always needs a check"},
 	};
+	refused("socket web {\n listen = \"127.0.0.1:1\"\n handover = steer\n}\n"
+		"program app {\n command = x\n sockets = { web }\n canary = 1\n}\n",
+		"segue.conf:7: program \"app\": socket \"web\" has handover = \"steer\", which "
+		"cannot carry a canary (it would get no connection): use handover = \"shared\"\n",
+		"a canary on a steered socket");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *text = xasprintf("program app {\n command = x\n %s\n}\n", bad[i].line);
 		char *want = xasprintf("segue.conf:3: program \"app\": %s\n", bad[i].want);
