@@ -74,8 +74,11 @@ static void set_phase(struct progress *p, struct prog *only, enum phase ph, doub
 
 		if (only && g != only)
 			continue;
+		/* a drain that begins during a watch (a steered handover's) keeps
+		 * the window's end, which comes back when the drain is over */
+		if (ph != DRAINING || g->phase != WATCH)
+			g->until = secs > 0 ? now_ms() + (long long)(secs * 1000) : 0;
 		g->phase = ph;
-		g->until = secs > 0 ? now_ms() + (long long)(secs * 1000) : 0;
 		if (why) {
 			free(g->why);
 			g->why = printable(why);
@@ -161,7 +164,7 @@ static void drained(struct progress *p)
 {
 	for (size_t i = 0; i < p->nprogs; i++)
 		if (p->progs[i].phase == DRAINING)
-			p->progs[i].phase = SERVING;
+			p->progs[i].phase = p->progs[i].until > now_ms() ? WATCH : SERVING;
 }
 
 /* The reload's own events, and issue 11's canary and watch. */
