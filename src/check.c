@@ -56,7 +56,9 @@ static void output_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct check_io *c = w->data;
 	char buf[4096];
-	for (;;) {
+	/* a bounded amount each time: a check that writes as fast as segue
+	 * reads cannot keep the loop here */
+	for (int reads = 0; reads < 16; reads++) {
 		ssize_t n = read(c->out, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -83,8 +85,16 @@ static void arm(struct check_io *c, double after)
 static int open_output(struct check_io *c)
 {
 	int fds[2];
-	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+	/* only segue's end is non-blocking: the check writes as it likes */
+	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -1;
+	if (fd_set_nonblock(fds[0], true) < 0) {
+		int saved = errno;
+		close(fds[0]);
+		close(fds[1]);
+		errno = saved;
+		return -1;
+	}
 	c->out = fds[0];
 	c->len = 0;
 	ev_io_init(&c->output, output_cb, c->out, EV_READ);

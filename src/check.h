@@ -24,7 +24,8 @@ void check_settle(check_wanted_fn *wanted);
 /* A check process ended: true if pid was one. */
 bool check_reaped(pid_t pid, int status);
 
-/* Kills every check and forgets it (at exit). */
+/* Kills every check and forgets it (at exit, and before an upgrade in
+ * place execs: the next settle starts the wanted ones again). */
 void check_forget(void);
 
 #endif

@@ -224,8 +224,16 @@ static int do_reload(struct client *c, const struct request *r)
 					   "release", json_string_utf8(rollback_release)));
 	if (!r->wait)
 		return answer(c, json_pack("{s:b, s:I}", "ok", 1, "reload", (json_int_t)id));
-	/* The reload may have ended already (a rejected config). */
+	/* The reload may have ended already (a rejected config, a generation
+	 * of no workers), and its watch window may have begun. */
 	const struct reload_result *last = reload_last_result();
+	double left;
+	if (last && last->id >= id && r->watch && last->id == id && watch_running(&left) == id) {
+		c->waiting_for = WAIT_WATCH;
+		c->watching = id;
+		ev_timer_stop(EV_DEFAULT, &c->idle);
+		return 0;
+	}
 	if (last && last->id >= id)
 		return answer(c, result_answer(last));
 	c->waiting_for = id;
@@ -420,10 +428,25 @@ static void answer_waiter(struct client *c, json_t *a)
 	}
 }
 
+/* A client waiting for the window of a reload older than r, which ended:
+ * that window ended early, or never began (a queued reload committed in
+ * the same breath). */
+static json_t *window_gone(unsigned watching, const struct reload_result *r)
+{
+	return json_pack(
+	    "{s:b, s:I, s:s, s:o}", "ok", 0, "reload", (json_int_t)watching, "watch", "ended",
+	    "error",
+	    json_sprintf("the watch of reload %u ended early: reload %u ended", watching, r->id));
+}
+
 static void answer_waiting(const struct reload_result *r)
 {
 	for (struct client *c = clients, *next; c; c = next) {
 		next = c->next;
+		if (c->waiting_for == WAIT_WATCH && c->watching < r->id) {
+			answer_waiter(c, window_gone(c->watching, r));
+			continue;
+		}
 		if (!c->waiting_for || c->waiting_for > r->id)
 			continue;
 		if (c->watch && c->waiting_for == r->id && watch_follows(r)) {
@@ -445,8 +468,10 @@ static json_t *watch_answer(const char *name, json_t *event)
 				 json_object_get(event, "release"), "watch", "passed", "message",
 				 msg);
 	return json_pack("{s:b, s:O?, s:s, s:O?}", "ok", 0, "reload", reload, "watch",
-			 strcmp(name, "auto_rollback") == 0 ? "rolled back" : "ended", "error",
-			 msg);
+			 strcmp(name, "auto_rollback") == 0  ? "rolled back"
+			 : strcmp(name, "watch_failed") == 0 ? "failed"
+							     : "ended",
+			 "error", msg);
 }
 
 static void answer_watching(const char *name, json_t *event)
@@ -493,7 +518,7 @@ static void on_event(const char *name, json_t *event, void *data)
 	if (strcmp(name, "upgrade_succeeded") == 0 || strcmp(name, "upgrade_failed") == 0)
 		answer_upgrade(name, event);
 	if (strcmp(name, "watch_passed") == 0 || strcmp(name, "auto_rollback") == 0 ||
-	    strcmp(name, "watch_ended") == 0)
+	    strcmp(name, "watch_ended") == 0 || strcmp(name, "watch_failed") == 0)
 		answer_watching(name, event);
 }
 
@@ -756,25 +781,31 @@ void control_close(void)
 
 /* --- across an upgrade in place ------------------------------------------ */
 
-/* Clients that stream events or wait for the upgrade's answer or for a
- * watch window go on in the next image, with what was not sent to them
- * yet; the others are closed by the exec, as between two requests: they
- * connect again. */
+static bool waits_for_reload(const struct client *c)
+{
+	return c->waiting_for && c->waiting_for != WAIT_UPGRADE && c->waiting_for != WAIT_WATCH;
+}
+
+/* Clients that stream events or wait for the upgrade's answer, a reload
+ * (an upgrade lets none run but a held canary) or a watch window go on in
+ * the next image, with what was not sent to them yet; the others are
+ * closed by the exec, as between two requests: they connect again. */
 static json_t *client_save(const struct client *c)
 {
 	state_keep_fd(c->fd);
-	return json_pack("{s:i, s:b, s:b, s:I, s:o}", "fd", c->fd, "events",
+	return json_pack("{s:i, s:b, s:b, s:I, s:I, s:b, s:o}", "fd", c->fd, "events",
 			 c->mode == CLIENT_EVENTS, "upgrade", c->waiting_for == WAIT_UPGRADE,
 			 "watching", (json_int_t)(c->waiting_for == WAIT_WATCH ? c->watching : 0),
-			 "out", state_hex(c->out ? c->out + c->outpos : "", c->outlen - c->outpos));
+			 "reload", (json_int_t)(waits_for_reload(c) ? c->waiting_for : 0), "watch",
+			 c->watch, "out",
+			 state_hex(c->out ? c->out + c->outpos : "", c->outlen - c->outpos));
 }
 
 json_t *control_save(void)
 {
 	json_t *a = json_array();
 	for (const struct client *c = clients; c; c = c->next)
-		if (c->mode == CLIENT_EVENTS || c->waiting_for == WAIT_UPGRADE ||
-		    c->waiting_for == WAIT_WATCH)
+		if (c->mode == CLIENT_EVENTS || c->waiting_for) /* an upgrade, a reload, a watch */
 			json_array_append_new(a, client_save(c));
 	state_keep_fd(listen_fd);
 	return json_pack("{s:i, s:s, s:I, s:o}", "fd", listen_fd, "path", socket_path, "gid",
@@ -793,6 +824,12 @@ static void client_restore(json_t *j)
 	}
 	if (json_is_true(json_object_get(j, "upgrade"))) {
 		c->waiting_for = WAIT_UPGRADE;
+		ev_timer_stop(EV_DEFAULT, &c->idle);
+	}
+	json_int_t reload = json_integer_value(json_object_get(j, "reload"));
+	if (reload > 0 && reload < WAIT_WATCH) { /* a reload an upgrade let go on: a held canary */
+		c->waiting_for = (unsigned)reload;
+		c->watch = json_is_true(json_object_get(j, "watch"));
 		ev_timer_stop(EV_DEFAULT, &c->idle);
 	}
 	json_int_t watching = json_integer_value(json_object_get(j, "watching"));

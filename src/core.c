@@ -122,12 +122,21 @@ static bool check_wanted(const struct program_run *p)
 	       (p->conf->check_always && p->gen == model->serving);
 }
 
-/* A watched release that failed goes back to the previous one. */
+/* A watched release that failed goes back to the previous one: once the
+ * reload that deployed it has ended (a steered handover runs on after
+ * its commit), and only if a rollback can start. */
 static void judge_watch(void)
 {
 	char why[512], err[256];
-	if (watch_settle(why, sizeof(why)) && !reload_rollback("auto_rollback", err, sizeof(err)))
-		warn("cannot roll back automatically: %s", err);
+	if (!watch_settle(why, sizeof(why)) || reload_running())
+		return;
+	if (!reload_can_roll_back(err, sizeof(err))) {
+		watch_fail(why, err);
+		return;
+	}
+	watch_fail(why, NULL);
+	if (!reload_rollback("auto_rollback", err, sizeof(err)))
+		warn("auto_rollback: %s", err); /* reload_can_roll_back said yes */
 }
 
 static void settle_pass(void)

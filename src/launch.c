@@ -198,7 +198,7 @@ static bool expand_one(FILE *f, const char *s, const char *close, const struct p
 {
 	const struct program_conf *c = p->conf;
 	bool fd = strncmp(s, "{fd:", 4) == 0, port = strncmp(s, "{port:", 6) == 0;
-	if (fd || port) {
+	if ((fd && slot >= 0) || port) { /* a check holds no descriptor */
 		const char *name = s + (fd ? 4 : 6);
 		int pos = socket_position(c, name, (size_t)(close - name)), n = -1;
 		if (pos >= 0)
@@ -209,8 +209,8 @@ static bool expand_one(FILE *f, const char *s, const char *close, const struct p
 		return fprintf(f, "%u", p->gen->number) > 0;
 	if (strncmp(s, "{worker}", 8) == 0 && slot >= 0)
 		return fprintf(f, "%d", slot) > 0;
-	if (strncmp(s, "{release}", 9) == 0)
-		return fputs(p->release ? p->release : "", f) >= 0;
+	/* No {release}: a release names a directory anybody who deploys
+	 * chose, and this text is a shell line ("$SEGUE_RELEASE" is safe). */
 	return false;
 }
 

@@ -40,8 +40,8 @@ void launch_helper_env(struct strv *env, const struct program_run *p, int slot, 
 /* The environment of a program's health check: the program's filtered
  * environment and SEGUE_* variables, with SEGUE_PIDS (its workers). */
 void launch_check_env(struct strv *env, const struct program_run *p);
-/* Expands {fd:NAME} (the descriptor a worker gets it as), {port:NAME},
- * {generation}, {release} and, with slot >= 0, {worker}; other braces stay
+/* Expands {port:NAME}, {generation} and, for a worker (slot >= 0),
+ * {fd:NAME} (the descriptor it gets it as) and {worker}; other braces stay
  * as they are, since shell commands use them too. */
 char *launch_expand(const char *text, const struct program_run *p, int slot);
 

@@ -224,6 +224,12 @@ void model_generation_release(const struct generation *g, char *buf, size_t len)
 		int n = snprintf(buf + used, len - used, "%s%s", used ? "+" : "", r);
 		used += n > 0 ? (size_t)n : 0;
 	}
+	/* cut at len, the last name may end inside a character */
+	if (used >= len) {
+		char *cut = xstrdup(buf);
+		utf8_clean(buf, len, cut, strlen(cut));
+		free(cut);
+	}
 }
 
 void model_check_result(struct program_run *p, bool ok, const char *why)

@@ -714,19 +714,26 @@ unsigned reload_request(const char *source)
 	return id;
 }
 
-unsigned reload_rollback(const char *source, char *err, size_t len)
+bool reload_can_roll_back(char *err, size_t len)
 {
 	if (!previous.config) {
 		snprintf(err, len, "no previous generation to roll back to");
-		return 0;
+		return false;
 	}
 	if (machine.phase != RELOAD_IDLE) {
 		snprintf(err, len,
 			 machine.phase == RELOAD_STOPPED
 			     ? "segue is stopping"
 			     : "a reload is running: try again when it ends");
-		return 0;
+		return false;
 	}
+	return true;
+}
+
+unsigned reload_rollback(const char *source, char *err, size_t len)
+{
+	if (!reload_can_roll_back(err, len))
+		return 0;
 	rollback_next = true;
 	return reload_request(source);
 }

@@ -70,6 +70,9 @@ void reload_init(const char *config_file, const struct config_defaults *defs,
  * segue is stopping. */
 unsigned reload_request(const char *source);
 
+/* Whether reload_rollback would start one now; else why not. */
+bool reload_can_roll_back(char *err, size_t len);
+
 /* Starts the previous release again; 0 with a message when it cannot. */
 unsigned reload_rollback(const char *source, char *err, size_t len);
 

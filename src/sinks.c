@@ -39,9 +39,9 @@ static char *statsd_target; /* the address statsd_fd is connected to */
 static bool wanted(const char *name, json_t *event)
 {
 	static const char *const names[] = {
-	    "reload_succeeded", "reload_failed",  "config_rejected",
-	    "crash_loop",	"canary_started", "canary_passed",
-	    "canary_failed",	"watch_passed",	  "auto_rollback",
+	    "reload_succeeded", "reload_failed", "config_rejected", "crash_loop",
+	    "canary_started",	"canary_passed", "canary_failed",   "watch_started",
+	    "watch_passed",	"watch_ended",	 "watch_failed",    "auto_rollback",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strcmp(name, names[i]) == 0)
@@ -189,8 +189,10 @@ static const char *alert_type(const char *name)
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
 		if (strcmp(name, good[i]) == 0)
 			return "success";
-	if (strcmp(name, "canary_started") == 0)
+	if (strcmp(name, "canary_started") == 0 || strcmp(name, "watch_started") == 0)
 		return "info";
+	if (strcmp(name, "watch_ended") == 0)
+		return "warning";
 	if (strcmp(name, "worker_exited") == 0)
 		return "warning";
 	return "error";

@@ -4,6 +4,7 @@
  * when adoption fails. */
 /* SPDX-License-Identifier: MIT */
 #include "upgrade.h"
+#include "check.h"
 #include "env.h"
 #include "log.h"
 #include "model.h"
@@ -251,6 +252,9 @@ static void handover(void)
 		return;
 	}
 	char **argv = next_argv(fd, image_fd, NULL);
+	/* A running check would outlive the exec with nobody to time it out;
+	 * the next image starts the checks it wants afresh. */
+	check_forget();
 	sigset_t old;
 	block_signals(&old);
 	if (fd_set_cloexec(image_fd, false) == 0)

@@ -125,18 +125,23 @@ static const char *verdict(char *buf, size_t len)
 	return NULL;
 }
 
-static void roll_back(const char *why)
+/* The watched release failed: auto_rollback (the caller starts the
+ * rollback next) or, when none can start, watch_failed with why not. */
+void watch_fail(const char *why, const char *cannot)
 {
-	char msg[1024];
+	char msg[1200];
 	const char *to = reload_previous_release();
 	json_t *f = fields();
+	const char *release = json_string_value(json_object_get(f, "release"));
 	json_object_set_new(f, "reason", json_string_utf8(why));
-	json_object_set_new(f, "rollback_to", json_string_utf8(to));
-	snprintf(msg, sizeof(msg),
-		 "release %s failed its watch after %.1fs: %s; back to release %s",
-		 json_string_value(json_object_get(f, "release")) ?: "",
-		 w.seconds - (w.until - now_mono()), why, to);
-	end("auto_rollback", f, LEVEL_ERROR, msg);
+	if (!cannot)
+		json_object_set_new(f, "rollback_to", json_string_utf8(to));
+	else
+		json_object_set_new(f, "error", json_string_utf8(cannot));
+	snprintf(msg, sizeof(msg), "release %s failed its watch after %.1fs: %s; %s%s",
+		 release ? release : "", w.seconds - (w.until - now_mono()), why,
+		 cannot ? "it cannot be rolled back: " : "back to release ", cannot ? cannot : to);
+	end(cannot ? "watch_failed" : "auto_rollback", f, LEVEL_ERROR, msg);
 }
 
 bool watch_settle(char *reason, size_t len)
@@ -157,10 +162,8 @@ bool watch_settle(char *reason, size_t len)
 	}
 	if (!w.reload)
 		return false;
-	if (verdict(reason, len)) {
-		roll_back(reason);
-		return true;
-	}
+	if (verdict(reason, len))
+		return true; /* the window stays open until the caller acts */
 	if (now_mono() >= w.until) {
 		char msg[600];
 		json_t *f = fields();

@@ -22,9 +22,15 @@ bool watch_follows(const struct reload_result *r);
 
 /* Begins the window after a reload that watch_follows(), ends one that a
  * newer reload superseded, and judges the running one: watch_passed when
- * its time is up; true, with the reason, when the release must be rolled
- * back (auto_rollback went out: the caller starts the rollback). */
+ * its time is up; true, with the reason, when the release failed. The
+ * window then stays open until watch_fail(): the caller decides when a
+ * rollback can start (not while the watched reload's steered handover
+ * still runs). */
 bool watch_settle(char *reason, size_t len);
+
+/* Closes a failed window: auto_rollback (cannot NULL: the caller starts
+ * the rollback at once), or watch_failed with why it cannot. */
+void watch_fail(const char *why, const char *cannot);
 
 /* p's check judges the watched release now. */
 bool watch_judges(const struct program_run *p);
