@@ -94,7 +94,7 @@ struct config {
 	bool fdstore;
 	size_t nadmin;
 	struct socket_conf *admin; /* admin-listen: segue's own HTTP listeners (admin.h) */
-	bool exit_on_crash_loop; /* a crash loop stops segue (crashstop.h) */
+	bool exit_on_crash_loop;   /* a crash loop stops segue (crashstop.h) */
 	size_t nsockets;
 	struct socket_conf *sockets;
 	size_t nprograms;
