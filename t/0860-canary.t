@@ -8,22 +8,14 @@
 . "$top_srcdir/t/upgrade.sh"
 plan 36
 
-# release NAME [DEMO-OPTIONS...]: a release directory whose app runs demo.
-release() {
-	local name=$1
-	shift
-	mkdir -p "$T/releases/$name"
-	printf '#!/bin/sh\nexec %s %s\n' "$DEMO" "$*" > "$T/releases/$name/app"
-	chmod +x "$T/releases/$name/app"
-}
-release A
-release B
-release C
-release D --exit-after 2000
-release E
+demo_release A
+demo_release B
+demo_release C
+demo_release D --exit-after 2000
+demo_release E
 touch "$T/releases/E/unhealthy"
-release F
-release G
+demo_release F
+demo_release G
 deploy A
 
 # ready_pids: the pids of the ready workers, sorted.

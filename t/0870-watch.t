@@ -10,19 +10,12 @@
 . "$top_srcdir/t/upgrade.sh"
 plan 28
 
-release() {
-	local name=$1
-	shift
-	mkdir -p "$T/releases/$name"
-	printf '#!/bin/sh\nexec %s %s\n' "$DEMO" "$*" > "$T/releases/$name/app"
-	chmod +x "$T/releases/$name/app"
-}
-release A
-release B
-release C --exit-after 3000
-release D
-release E
-release F --startup-delay 1000
+demo_release A
+demo_release B
+demo_release C --exit-after 3000
+demo_release D
+demo_release E
+demo_release F --startup-delay 1000
 deploy A
 
 port=$(free_port)

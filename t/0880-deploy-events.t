@@ -16,11 +16,7 @@ cat > "$T/hook" <<SH
 echo "\$SEGUE_EVENT release=\$SEGUE_RELEASE generation=\$SEGUE_GENERATION msg=\$SEGUE_MESSAGE" >> "$T/hook.log"
 SH
 chmod +x "$T/hook"
-for r in one two three; do
-	mkdir -p "$T/releases/$r"
-	printf '#!/bin/sh\nexec %s\n' "$DEMO" > "$T/releases/$r/app"
-	chmod +x "$T/releases/$r/app"
-done
+for r in one two three; do demo_release $r; done
 touch "$T/releases/two/unhealthy"
 deploy one
 cat > "$T/segue.conf" <<CONF

@@ -7,15 +7,8 @@
 . "$top_srcdir/t/lib.sh"
 plan 7
 
-release() {
-	local name=$1
-	shift
-	mkdir -p "$T/releases/$name"
-	printf '#!/bin/sh\nexec %s %s\n' "$DEMO" "$*" > "$T/releases/$name/app"
-	chmod +x "$T/releases/$name/app"
-}
-release A
-release B --exit-after 500
+demo_release A
+demo_release B --exit-after 500
 deploy A
 port=$(free_port)
 app_conf "$T/segue.conf" "$port" ./app "directory = \"$T/current\"" 'workers = 1' \

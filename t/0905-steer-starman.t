@@ -9,6 +9,7 @@ command -v starman >/dev/null 2>&1 || skip_all "starman is not installed"
 perl -MNet::Server::SS::PreFork -e 1 2>/dev/null ||
 	skip_all "Net::Server::SS::PreFork (libnet-server-ss-prefork-perl) is not installed"
 SEGUE_TEST_RELOADS=${SEGUE_TEST_RELOADS:-20}
+SEGUE_TEST_HANDOVER=${SEGUE_TEST_HANDOVER:-steer}
 . "$top_srcdir/t/apps/appserver.sh"
 # SEGUE_TEST_HANDOVER=shared measures the same without steering (doc/segue.8).
 plan 9
@@ -20,8 +21,6 @@ app_conf "$T/segue.conf.in" @PORT@ \
 	"directory = \"$T\"" 'fd-protocol = { "server-starter" }' 'ready = "delay"' \
 	'ready-delay = "1s"' 'ready-timeout = "30s"' 'drain-signal = "QUIT"' \
 	'kill-mode = "process"' 'drain-timeout = "15s"'
-
-sed -i 's/^socket web { listen = "\(.*\)" }$/socket web {\n  listen = "\1"\n  handover = "'"${SEGUE_TEST_HANDOVER:-steer}"'"\n}/' "$T/segue.conf.in"
 
 reload_under_load starman "" 8 1
 # Keep-alive: a connection an old Starman worker holds stays with it; on QUIT

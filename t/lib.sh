@@ -487,6 +487,16 @@ mode_app() {
 	chmod +x "$1"
 }
 
+# demo_release NAME [DEMO-OPTIONS...]: $T/releases/NAME, a release whose
+# ./app runs the demo app with DEMO-OPTIONS.
+demo_release() {
+	local name=$1
+	shift
+	mkdir -p "$T/releases/$name"
+	printf '#!/bin/sh\nexec %s %s\n' "$DEMO" "$*" > "$T/releases/$name/app"
+	chmod +x "$T/releases/$name/app"
+}
+
 # deploy RELEASE: points $T/current at releases/RELEASE, as a deploy tool
 # does (a new link renamed over the old one).
 deploy() { ln -sfn "releases/$1" "$T/current.new" && mv -T "$T/current.new" "$T/current"; }
