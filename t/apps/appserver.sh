@@ -15,9 +15,14 @@ RELOADS=${SEGUE_TEST_RELOADS:-10}
 export PYTHONDONTWRITEBYTECODE=1	# no __pycache__ in the source tree
 
 # server_log_diag: the app server's own output (the tests send it to
-# $T/server.log), shown when a check failed.
+# $T/server.log), shown when a check failed: its first error lines (a
+# worker that died at boot says why there, long before the tail) and its
+# tail. Each call of reload_under_load keeps its own in server-N.log.
 server_log_diag() {
-	[ -s "$T/server.log" ] && tail -n 30 "$T/server.log" | sed 's/^/# server: /'
+	[ -s "$T/server.log" ] || return 0
+	grep -n -m 20 -iE -A 3 'error|exception|fatal|abort|traceback' "$T/server.log" |
+		sed 's/^/# server error: /'
+	tail -n 30 "$T/server.log" | sed 's/^/# server: /'
 	return 0
 }
 
@@ -64,4 +69,6 @@ reload_under_load() {
 	stop_segue
 	is "$SEGUE_STATUS" 0 "$name: segue stops cleanly" || failed=1
 	[ "$failed" = 0 ] || server_log_diag
+	PHASE=$((${PHASE:-0} + 1))
+	cp "$T/server.log" "$T/server-$PHASE.log"
 }
