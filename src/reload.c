@@ -639,18 +639,23 @@ static bool canary_settle(struct transaction *t)
 		canary_hold(t);
 	if (t->phase != CANARY_HOLDING)
 		return t->phase == CANARY_STARTING;
-	bool passed = now_mono() >= t->hold_until;
+	bool judged = false, checks_passed = true;
 	char buf[512];
 	for (size_t i = 0; i < t->gen->nprograms; i++) {
 		const struct program_run *p = &t->gen->programs[i];
-		const char *verdict = canary_of(t, p) ? canary_check(p, buf, sizeof(buf)) : "";
+		if (!canary_of(t, p))
+			continue;
+		const char *verdict = canary_check(p, buf, sizeof(buf));
 		if (verdict && *verdict) {
 			canary_fail(t, p, verdict);
 			return true;
 		}
-		passed = passed && verdict;
+		judged = true;
+		checks_passed = checks_passed && verdict;
 	}
-	if (!passed)
+	/* A canary scaled to 0 during its hold has nothing left to judge:
+	 * the deploy goes on at once rather than waiting out the hold. */
+	if (judged && !(checks_passed && now_mono() >= t->hold_until))
 		return true;
 	t->phase = CANARY_PASSED;
 	ev_timer_stop(EV_DEFAULT, &t->hold);
