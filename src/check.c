@@ -219,7 +219,7 @@ static void start(struct program_run *p)
 	c->timer.data = c;
 	c->next = checks;
 	checks = c;
-	model_check_reset(p);
+	model_check_begin(p);
 	model_check_set_io(p, c);
 	run(c);
 }

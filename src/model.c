@@ -241,9 +241,13 @@ void model_check_result(struct program_run *p, bool ok, const char *why)
 	snprintf(p->check.text, sizeof(p->check.text), "%s", ok ? "" : why);
 }
 
-void model_check_reset(struct program_run *p)
+void model_check_begin(struct program_run *p)
 {
 	m.version++;
+	if (p->check.carried) {
+		p->check.carried = false;
+		return;
+	}
 	p->check.runs = p->check.failures = 0;
 	p->check.ok = false;
 	p->check.text[0] = '\0';
@@ -488,8 +492,14 @@ static json_t *program_save(const struct program_run *p)
 	json_t *slots = json_array();
 	for (int i = 0; i < p->nslots; i++)
 		json_array_append_new(slots, slot_save(p->slots[i]));
-	return json_pack("{s:s?, s:b, s:i, s:o}", "directory", p->directory, "pinned", p->pinned,
-			 "desired", p->desired, "slots", slots);
+	/* a running check's results, which the next image's check goes on from */
+	json_t *check =
+	    p->check.io
+		? json_pack("{s:I, s:I, s:b, s:s}", "runs", (json_int_t)p->check.runs, "failures",
+			    (json_int_t)p->check.failures, "ok", p->check.ok, "text", p->check.text)
+		: NULL;
+	return json_pack("{s:s?, s:b, s:i, s:o, s:o*}", "directory", p->directory, "pinned",
+			 p->pinned, "desired", p->desired, "slots", slots, "check", check);
 }
 
 static json_t *generation_save(const struct generation *g)
@@ -614,6 +624,14 @@ static void program_restore(struct program_run *p, json_t *j)
 	for (size_t i = 0; i < json_array_size(slots); i++)
 		slot_restore(p->slots[i], json_array_get(slots, i));
 	p->desired = (int)jint(j, "desired");
+	json_t *check = json_object_get(j, "check");
+	if (json_is_object(check)) { /* an older image saves none */
+		p->check.runs = (unsigned)jint(check, "runs");
+		p->check.failures = (unsigned)jint(check, "failures");
+		p->check.ok = json_is_true(json_object_get(check, "ok"));
+		snprintf(p->check.text, sizeof(p->check.text), "%s", jstr(check, "text"));
+		p->check.carried = true;
+	}
 }
 
 static struct generation *generation_restore(json_t *j, struct held_socket **all, size_t nall,

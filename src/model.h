@@ -65,6 +65,8 @@ struct check_state {
 	unsigned failures; /* in a row */
 	bool ok;	   /* the last result */
 	char text[256];	   /* why the last run failed, "" if it did not */
+	bool carried;	   /* restored by an upgrade in place: the next start
+			      keeps these results */
 	void *io;	   /* the check module's own: its process and timers */
 };
 
@@ -163,9 +165,11 @@ char *model_release_name(const struct program_conf *c, const char *dir);
 /* The generation's release: its programs' distinct releases, joined by
  * "+" (one program, or programs of one release: just that name). */
 void model_generation_release(const struct generation *g, char *buf, size_t len);
-/* A check's result; runs and failures restart from 0 with reset. */
+/* A check's result. A check that starts begins its results from 0, except
+ * the first start after an upgrade in place, which goes on from the old
+ * image's (a failure streak survives the upgrade). */
 void model_check_result(struct program_run *p, bool ok, const char *why);
-void model_check_reset(struct program_run *p);
+void model_check_begin(struct program_run *p);
 void model_check_set_io(struct program_run *p, void *io);
 /* Sets how many workers are wanted; slots are allocated as needed. */
 void model_program_set_desired(struct program_run *p, int desired);
