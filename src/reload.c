@@ -585,6 +585,9 @@ static bool canary_start(struct transaction *t)
 			json_t *f = canary_fields(t, p);
 			json_object_set_new(f, "workers", json_integer(n));
 			json_object_set_new(f, "hold_s", json_real(p->conf->canary_hold));
+			if (p->conf->canary_weight) /* its share of new connections */
+				json_object_set_new(f, "weight",
+						    json_integer(p->conf->canary_weight));
 			event_emit(LEVEL_INFO, "canary_started", f,
 				   "%d new worker%s of release %s beside generation %u", n,
 				   n == 1 ? "" : "s", p->release, model->serving->number);
@@ -604,6 +607,7 @@ static void canary_hold(struct transaction *t)
 	t->hold_until = now_mono() + hold;
 	ev_timer_set(&t->hold, hold, 0);
 	ev_timer_start(EV_DEFAULT, &t->hold);
+	steer_weigh(t->gen, true); /* canary-weight: its share of connections */
 }
 
 /* The check of a held canary program: NULL while it may pass, "" when it
@@ -939,6 +943,7 @@ static int running_restore(json_t *r, char *err, size_t len)
 	double left = t->hold_until - now_mono();
 	ev_timer_set(&t->hold, left > 0 ? left : 0, 0);
 	ev_timer_start(EV_DEFAULT, &t->hold);
+	steer_weigh(g, false); /* still attached: this image learns it */
 	machine.phase = RELOAD_RUNNING;
 	machine.queued = json_is_true(json_object_get(r, "queued"));
 	running = t;

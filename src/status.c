@@ -39,6 +39,9 @@ static void steered_json(json_t *o, const struct held_socket *h)
 	json_object_set_new(o, "handover", json_string("steer"));
 	json_object_set_new(o, "generation", json_integer(steer_generation_of(h)));
 	json_object_set_new(o, "group_index", json_integer(h->group_index));
+	int w = steer_weight_of(h); /* a weighted canary's share, or the rest */
+	if (w >= 0)
+		json_object_set_new(o, "weight", json_integer(w));
 	if (steer_accept_queue(h->fd, &q) == 0)
 		json_object_set_new(o, "accept_queue", json_integer(q));
 }

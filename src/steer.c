@@ -10,6 +10,7 @@
 #include <ev.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,6 +30,21 @@ size_t steer_program(unsigned index, struct sock_filter *prog)
 {
 	prog[0] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, index);
 	return 1;
+}
+
+size_t steer_weighted_program(unsigned new_index, unsigned old_index, unsigned percent,
+			      struct sock_filter *prog)
+{
+	if (percent >= 100)
+		return steer_program(new_index, prog);
+	/* below 2^32: percent < 100 */
+	uint32_t below = (uint32_t)(((uint64_t)percent << 32) / 100);
+	prog[0] =
+	    (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_RANDOM);
+	prog[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, below, 1, 0);
+	prog[2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, new_index);
+	prog[3] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, old_index);
+	return 4;
 }
 
 size_t steer_group_size(const int *index, size_t n)
@@ -58,6 +74,8 @@ int steer_group_leave(int *index, size_t n, size_t leaving)
 /* --- sockets ------------------------------------------------------------- */
 
 static void (*settle)(void);
+/* The canary generation whose sockets are weighted (0: none). */
+static unsigned weighed;
 
 void steer_init(void (*settle_fn)(void))
 {
@@ -86,13 +104,26 @@ static bool has_reuseport(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, &len) == 0 && on;
 }
 
+static int attach(int fd, struct sock_filter *code, size_t len)
+{
+	struct sock_fprog prog = {.filter = code, .len = (unsigned short)len};
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
+}
+
 /* Aims the group fd belongs to at the member at `index`. */
 static int aim(int fd, int index)
 {
 	struct sock_filter code[STEER_PROGRAM_MAX];
-	struct sock_fprog prog = {.filter = code};
-	prog.len = (unsigned short)steer_program((unsigned)index, code);
-	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
+	return attach(fd, code, steer_program((unsigned)index, code));
+}
+
+/* Aims the group of nh and oh: percent of new connections at nh. */
+static int aim_weighted(const struct held_socket *nh, const struct held_socket *oh, int percent)
+{
+	struct sock_filter code[STEER_PROGRAM_MAX];
+	return attach(nh->fd, code,
+		      steer_weighted_program((unsigned)nh->group_index, (unsigned)oh->group_index,
+					     (unsigned)percent, code));
 }
 
 void steer_adopt(struct held_socket *h, const struct socket_conf *s)
@@ -343,6 +374,7 @@ static void cut_socket(const struct generation *old, struct held_socket *nh, dou
 bool steer_cutover(const struct generation *old, void (*done)(unsigned old_number))
 {
 	const struct generation *g = model->serving;
+	weighed = 0; /* the cut-over's program replaces a canary's */
 	if (!old || !g || old == g)
 		return false;
 	cut_clear();
@@ -368,12 +400,106 @@ bool steer_cutover(const struct generation *old, void (*done)(unsigned old_numbe
 void steer_back(void)
 {
 	const struct generation *g = model->serving;
+	weighed = 0;
 	for (size_t i = 0; g && i < g->config->nsockets; i++) {
 		const struct held_socket *h = g->sockets[i];
 		if (h->group_index >= 0 && aim(h->fd, h->group_index) < 0)
 			syswarn("socket %s: steering back to generation %u", h->conf.name,
 				g->number);
 	}
+}
+
+/* --- a weighted canary --------------------------------------------------- */
+
+/* The largest canary-weight of g's programs that listen on its socket i. */
+static int weight_for(const struct generation *g, size_t i)
+{
+	int w = 0;
+	for (size_t j = 0; j < g->config->nprograms; j++) {
+		const struct program_conf *p = &g->config->programs[j];
+		for (size_t k = 0; k < p->nsockets; k++)
+			if (p->socket_index[k] == (int)i && p->canary_weight > w)
+				w = p->canary_weight;
+	}
+	return w;
+}
+
+/* g's socket i and the serving one at its address, both steered, and
+ * the share g's gets; 0 when it gets none. */
+static int weighed_pair(const struct generation *g, size_t i, struct held_socket **nh,
+			struct held_socket **oh)
+{
+	*nh = g->sockets[i];
+	*oh = steer_serving(&(*nh)->conf.addr);
+	if (!*oh || *oh == *nh || (*nh)->group_index < 0 || (*oh)->group_index < 0)
+		return 0;
+	return weight_for(g, i);
+}
+
+/* The generation weighted now, if it still waits to serve. */
+static const struct generation *weighed_generation(void)
+{
+	const struct generation *g = model->pending;
+	return weighed && g && g->number == weighed ? g : NULL;
+}
+
+bool steer_weigh(const struct generation *g, bool announce)
+{
+	struct held_socket *nh, *oh;
+	weighed = 0;
+	for (size_t i = 0; model->serving && i < g->config->nsockets; i++) {
+		int w = weighed_pair(g, i, &nh, &oh);
+		if (!w)
+			continue;
+		if (aim_weighted(nh, oh, w) < 0) {
+			syswarn("socket %s: attaching the weighted program", nh->conf.name);
+			continue;
+		}
+		weighed = g->number;
+		if (!announce)
+			continue;
+		event_emit(LEVEL_INFO, "steer_weighted",
+			   json_pack("{s:s, s:I, s:i, s:I, s:i, s:i}", "socket", nh->conf.name,
+				     "generation", (json_int_t)g->number, "weight", w,
+				     "from_generation", (json_int_t)model->serving->number, "index",
+				     nh->group_index, "from_index", oh->group_index),
+			   "%d%% of new connections on %s go to the canary's socket", w,
+			   nh->conf.name);
+	}
+	return weighed != 0;
+}
+
+int steer_weight_of(const struct held_socket *h)
+{
+	const struct generation *g = weighed_generation();
+	struct held_socket *nh, *oh;
+	for (size_t i = 0; g && i < g->config->nsockets; i++) {
+		int w = weighed_pair(g, i, &nh, &oh);
+		if (w && h == nh)
+			return w;
+		if (w && h == oh)
+			return 100 - w;
+	}
+	return -1;
+}
+
+/* After a member of the group at a's address left: the program is aimed
+ * again at the serving socket, or weighted while a canary is. */
+static void reaim(const struct address *a, const struct held_socket *gone)
+{
+	const struct generation *g = weighed_generation();
+	struct held_socket *nh, *oh;
+	for (size_t i = 0; g && i < g->config->nsockets; i++) {
+		int w = weighed_pair(g, i, &nh, &oh);
+		if (w && nh != gone && oh != gone && address_equal(&nh->conf.addr, a)) {
+			if (aim_weighted(nh, oh, w) < 0)
+				syswarn("socket %s: weighting the program again", nh->conf.name);
+			return;
+		}
+	}
+	const struct held_socket *t = steer_serving(a);
+	if (t && t != gone && t->group_index >= 0 && aim(t->fd, t->group_index) < 0)
+		syswarn("socket %s: aiming the program again", t->conf.name);
 }
 
 /* h leaves the cut-over's watch. */
@@ -409,9 +535,7 @@ void steer_leave(struct held_socket *h, bool keep)
 		model_socket_set_group_index(all[i], index[i]);
 	free(all);
 	free(index);
-	const struct held_socket *t = steer_serving(&h->conf.addr);
-	if (t && t != h && t->group_index >= 0 && aim(t->fd, t->group_index) < 0)
-		syswarn("socket %s: aiming the program again", t->conf.name);
+	reaim(&h->conf.addr, h);
 }
 
 unsigned steer_generation_of(const struct held_socket *h)
