@@ -277,6 +277,15 @@ static void commit(struct transaction *t)
 		handed_over(old ? old->number : 0);
 }
 
+/* A failed weighted canary's generation drains once the connections that
+ * reached its sockets are accepted (steer_back_from). */
+static void drain_failed(unsigned number)
+{
+	for (const struct generation *g = model->generations; g; g = g->next)
+		if (g->number == number)
+			worker_drain_generation(g);
+}
+
 /* Undoes exactly what the transaction did: its generation is drained (its
  * new sockets close with it), the old slots it took over are given back
  * (core refills them) and shared sockets were never changed. After a
@@ -295,8 +304,8 @@ static void abort_reload(struct transaction *t, const char *reason,
 	json_object_set_new(f, "reason", json_string_utf8(reason));
 	event_emit(LEVEL_ERROR, "reload_failed", f, "generation %u rolled back: %s", g->number,
 		   reason);
-	steer_back();
-	worker_drain_generation(g);
+	if (!steer_back_from(g, drain_failed))
+		worker_drain_generation(g);
 	for (size_t i = 0; model->serving && i < model->serving->nprograms; i++) {
 		struct program_run *p = &model->serving->programs[i];
 		if (p->directory)

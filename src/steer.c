@@ -278,27 +278,32 @@ struct held_socket *steer_join(const struct socket_conf *s, struct held_socket *
 
 /* --- the cut-over -------------------------------------------------------- */
 
-static struct {
+/* A generation steered away from: its sockets' accept queues are read
+ * until they are empty, then done(gen) tells it to drain. */
+struct quiesce {
 	ev_timer timer;
-	struct held_socket **old; /* the old generation's sockets steered away */
+	struct held_socket **old; /* its sockets steered away from */
 	size_t n;
 	unsigned gen;
 	double started, deadline, empty_since;
-	void (*done)(unsigned old_number);
-} cut;
+	void (*done)(unsigned number);
+};
 
-static void cut_clear(void)
+/* cut: the old generation at a commit; back: a failed weighted canary */
+static struct quiesce cut, back;
+
+static void quiesce_clear(struct quiesce *q)
 {
-	ev_timer_stop(EV_DEFAULT, &cut.timer);
-	free(cut.old);
-	cut.old = NULL;
-	cut.n = 0;
-	cut.done = NULL;
+	ev_timer_stop(EV_DEFAULT, &q->timer);
+	free(q->old);
+	q->old = NULL;
+	q->n = 0;
+	q->done = NULL;
 }
 
 void steer_cancel(void)
 {
-	cut_clear();
+	quiesce_clear(&cut);
 }
 
 int steer_accept_queue(int fd, unsigned *queued)
@@ -311,40 +316,54 @@ int steer_accept_queue(int fd, unsigned *queued)
 	return 0;
 }
 
-static unsigned old_queues(void)
+static unsigned old_queues(const struct quiesce *q)
 {
-	unsigned total = 0, q;
-	for (size_t i = 0; i < cut.n; i++)
-		if (steer_accept_queue(cut.old[i]->fd, &q) == 0)
-			total += q;
+	unsigned total = 0, n;
+	for (size_t i = 0; i < q->n; i++)
+		if (steer_accept_queue(q->old[i]->fd, &n) == 0)
+			total += n;
 	return total;
 }
 
 static void tick(struct ev_loop *loop, ev_timer *t, int revents)
 {
+	struct quiesce *q = t->data;
 	double now = now_mono();
-	unsigned queued = old_queues();
+	unsigned queued = old_queues(q);
 	if (queued)
-		cut.empty_since = 0;
-	else if (!cut.empty_since)
-		cut.empty_since = now;
-	bool quiet = cut.empty_since && now - cut.empty_since >= STEER_GRACE;
-	if (!quiet && now < cut.deadline)
+		q->empty_since = 0;
+	else if (!q->empty_since)
+		q->empty_since = now;
+	bool quiet = q->empty_since && now - q->empty_since >= STEER_GRACE;
+	if (!quiet && now < q->deadline)
 		return;
-	unsigned gen = cut.gen;
-	void (*done)(unsigned) = cut.done;
+	unsigned gen = q->gen;
+	void (*done)(unsigned) = q->done;
 	event_emit(quiet ? LEVEL_INFO : LEVEL_WARN, "steer_finished",
 		   json_pack("{s:I, s:I, s:i, s:b}", "generation", (json_int_t)gen, "waited_ms",
-			     (json_int_t)((now - cut.started) * 1000 + 0.5), "accept_queue",
+			     (json_int_t)((now - q->started) * 1000 + 0.5), "accept_queue",
 			     (int)queued, "timed_out", !quiet),
 		   quiet ? "generation %u's accept queues are empty: draining it"
 			 : "generation %u still has connections waiting at steer-quiesce: "
 			   "draining it",
 		   gen);
-	cut_clear();
+	quiesce_clear(q);
 	done(gen);
 	if (settle)
 		settle();
+}
+
+/* q watches its sockets every STEER_TICK, `quiesce` seconds at most. */
+static void quiesce_start(struct quiesce *q, unsigned gen, double quiesce, void (*done)(unsigned))
+{
+	q->gen = gen;
+	q->done = done;
+	q->started = now_mono();
+	q->deadline = q->started + quiesce;
+	q->empty_since = 0;
+	ev_timer_init(&q->timer, tick, STEER_TICK, STEER_TICK);
+	q->timer.data = q;
+	ev_timer_start(EV_DEFAULT, &q->timer);
 }
 
 /* The new generation's socket nh takes the connections; old's socket at
@@ -377,23 +396,17 @@ bool steer_cutover(const struct generation *old, void (*done)(unsigned old_numbe
 	weighed = 0; /* the cut-over's program replaces a canary's */
 	if (!old || !g || old == g)
 		return false;
-	cut_clear();
+	quiesce_clear(&cut);
 	cut.old = xcalloc(old->config->nsockets + 1, sizeof(*cut.old));
 	double quiesce = 0;
 	for (size_t i = 0; i < g->config->nsockets; i++)
 		if (g->sockets[i]->group_index >= 0)
 			cut_socket(old, g->sockets[i], &quiesce);
 	if (cut.n == 0) {
-		cut_clear();
+		quiesce_clear(&cut);
 		return false;
 	}
-	cut.gen = old->number;
-	cut.done = done;
-	cut.started = now_mono();
-	cut.deadline = cut.started + quiesce;
-	cut.empty_since = 0;
-	ev_timer_init(&cut.timer, tick, STEER_TICK, STEER_TICK);
-	ev_timer_start(EV_DEFAULT, &cut.timer);
+	quiesce_start(&cut, old->number, quiesce, done);
 	return true;
 }
 
@@ -502,19 +515,44 @@ static void reaim(const struct address *a, const struct held_socket *gone)
 		syswarn("socket %s: aiming the program again", t->conf.name);
 }
 
-/* h leaves the cut-over's watch. */
-static void unwatch(const struct held_socket *h)
+bool steer_back_from(const struct generation *g, void (*done)(unsigned number))
 {
-	for (size_t i = 0; i < cut.n; i++)
-		if (cut.old[i] == h)
-			cut.old[i--] = cut.old[--cut.n];
+	struct held_socket *nh, *oh;
+	double quiesce = 0;
+	if (back.done) /* an earlier canary's wait ends now: one at a time */
+		back.done(back.gen);
+	quiesce_clear(&back);
+	back.old = xcalloc(g->config->nsockets + 1, sizeof(*back.old));
+	for (size_t i = 0; weighed == g->number && i < g->config->nsockets; i++) {
+		if (!weighed_pair(g, i, &nh, &oh))
+			continue;
+		back.old[back.n++] = nh;
+		if (nh->conf.steer_quiesce > quiesce)
+			quiesce = nh->conf.steer_quiesce;
+	}
+	steer_back();
+	if (back.n == 0) {
+		quiesce_clear(&back);
+		return false;
+	}
+	quiesce_start(&back, g->number, quiesce, done);
+	return true;
+}
+
+/* h leaves q's watch. */
+static void unwatch(struct quiesce *q, const struct held_socket *h)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (q->old[i] == h)
+			q->old[i--] = q->old[--q->n];
 }
 
 void steer_leave(struct held_socket *h, bool keep)
 {
 	if (h->group_index < 0)
 		return;
-	unwatch(h);
+	unwatch(&cut, h);
+	unwatch(&back, h);
 	if (keep)
 		return;
 	/* A listener leaves its group at shutdown, whoever else holds it

@@ -69,6 +69,13 @@ bool steer_cutover(const struct generation *old, void (*done)(unsigned old_numbe
  * rolled-back reload, before its generation stops). */
 void steer_back(void);
 
+/* steer_back for a failed reload's generation g: when g had a share of
+ * new connections (a weighted canary), done(g) is called once its
+ * sockets' accept queues are empty plus a grace (at most their
+ * steer-quiesce), so that its workers accept what reached them before they
+ * drain. Returns false, calling nothing, when g had no share. */
+bool steer_back_from(const struct generation *g, void (*done)(unsigned number));
+
 /* A reload's canary generation g is held with its workers ready: each
  * steered socket of g that a program with canary-weight listens on gets
  * that share of its address's new connections (the largest, if several),
