@@ -367,8 +367,11 @@ static void quiesce_start(struct quiesce *q, unsigned gen, double quiesce, void 
 }
 
 /* The new generation's socket nh takes the connections; old's socket at
- * the same address, if steered, is watched until its queue is empty. */
-static void cut_socket(const struct generation *old, struct held_socket *nh, double *quiesce)
+ * the same address, if steered, is watched until its queue is empty, at
+ * most `wait` (nh's steer-quiesce, from the config: a socket an upgrade
+ * in place restored, a held canary's, has none of its own). */
+static void cut_socket(const struct generation *old, struct held_socket *nh, double wait,
+		       double *quiesce)
 {
 	for (size_t j = 0; j < old->config->nsockets; j++) {
 		struct held_socket *oh = old->sockets[j];
@@ -378,8 +381,8 @@ static void cut_socket(const struct generation *old, struct held_socket *nh, dou
 		if (aim(nh->fd, nh->group_index) < 0)
 			syswarn("socket %s: attaching the program", nh->conf.name);
 		cut.old[cut.n++] = oh;
-		if (nh->conf.steer_quiesce > *quiesce)
-			*quiesce = nh->conf.steer_quiesce;
+		if (wait > *quiesce)
+			*quiesce = wait;
 		event_emit(
 		    LEVEL_INFO, "steer_started",
 		    json_pack("{s:s, s:I, s:i, s:I, s:i}", "socket", nh->conf.name, "generation",
@@ -401,7 +404,8 @@ bool steer_cutover(const struct generation *old, void (*done)(unsigned old_numbe
 	double quiesce = 0;
 	for (size_t i = 0; i < g->config->nsockets; i++)
 		if (g->sockets[i]->group_index >= 0)
-			cut_socket(old, g->sockets[i], &quiesce);
+			cut_socket(old, g->sockets[i], g->config->sockets[i].steer_quiesce,
+				   &quiesce);
 	if (cut.n == 0) {
 		quiesce_clear(&cut);
 		return false;
@@ -527,8 +531,10 @@ bool steer_back_from(const struct generation *g, void (*done)(unsigned number))
 		if (!weighed_pair(g, i, &nh, &oh))
 			continue;
 		back.old[back.n++] = nh;
-		if (nh->conf.steer_quiesce > quiesce)
-			quiesce = nh->conf.steer_quiesce;
+		/* g's config, not nh's: a socket an upgrade restored has no
+		 * steer-quiesce, the config travels as its text */
+		if (g->config->sockets[i].steer_quiesce > quiesce)
+			quiesce = g->config->sockets[i].steer_quiesce;
 	}
 	steer_back();
 	if (back.n == 0) {
