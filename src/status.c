@@ -304,6 +304,14 @@ static void socket_metrics(FILE *f)
 			fprintf(f, "segue_socket_accept_queue_limit{%s} %u\n", labels,
 				ti.tcpi_sacked);
 		}
+	metric_header(f, "segue_socket_weight_percent", "gauge",
+		      "A steered socket's share of new connections while a canary is weighted.");
+	for (const struct held_socket *h = model->sockets; h; h = h->next)
+		if (steer_weight_of(h) >= 0) {
+			socket_labels(h, labels, sizeof(labels));
+			fprintf(f, "segue_socket_weight_percent{%s} %d\n", labels,
+				steer_weight_of(h));
+		}
 }
 
 char *metrics_text(void)

@@ -7,7 +7,7 @@
 # requests in every case.
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
-plan 19
+plan 21
 
 demo_release A
 demo_release B
@@ -54,6 +54,15 @@ is "$(event_text '{generation} {from_generation} {weight}' event=steer_weighted)
 st=$(status_json | tr -d ' \n')
 like "$st" '"generation":2,"group_index":1,"weight":50' "status: the canary's socket and its share"
 like "$st" '"generation":1,"group_index":0,"weight":50' "status: the serving socket and the rest"
+ctl metrics
+like "$OUT" 'segue_socket_weight_percent\{socket="web",generation="2"\} 50' \
+	"metrics: the canary socket's share"
+if command -v promtool >/dev/null; then
+	printf '%s\n' "$OUT" | promtool check metrics >/dev/null 2>&1
+	ok $? "promtool accepts the metrics"
+else
+	ok 1 "# SKIP promtool is not installed"
+fi
 is "$(gens 40)" "1 2" "during the hold, both generations answer new connections"
 touch "$T/releases/B/unhealthy"
 wait_event -s "$mark" -t 30 event=reload_failed
