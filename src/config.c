@@ -234,6 +234,23 @@ static char *check_canary(const struct rule *r, const char *v, double *out)
 	return NULL;
 }
 
+/* "P%" of new connections (1% to 100%) in *out, or "" for none. */
+static char *check_weight(const struct rule *r, const char *v, double *out)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	*out = 0;
+	if (!*v)
+		return NULL;
+	if (end == v || errno || strcmp(end, "%") != 0 || !isdigit((unsigned char)*v))
+		return xasprintf("bad value \"%s\" (a share of new connections like \"10%%\")", v);
+	if (n < 1 || n > 100)
+		return xasprintf("bad share \"%s\" (1%% to 100%%)", v);
+	*out = (double)n;
+	return NULL;
+}
+
 /* A release name goes into events, metrics labels and environments: one
  * line of printable text. */
 static char *check_release(const struct rule *r, const char *v, double *out)
@@ -270,6 +287,7 @@ static const struct rule rules[] = {
     {"hook-timeout", check_duration, NULL, 0, true},
     {"canary", check_canary, NULL, 0, false},
     {"canary-hold", check_duration, NULL, 0, false},
+    {"canary-weight", check_weight, NULL, 0, false},
     {"check-interval", check_duration, NULL, CHECK_INTERVAL_MIN, false},
     {"check-timeout", check_duration, NULL, 0, true},
     {"watch", check_duration, NULL, 0, false},
@@ -504,6 +522,7 @@ static void build_program_opts(cfg_opt_t *o, const struct config_defaults *d, ch
 	o[i++] = (cfg_opt_t)CFG_STR("release", "", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("canary", "0", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("canary-hold", "30s", CFGF_NONE);
+	o[i++] = (cfg_opt_t)CFG_STR("canary-weight", "", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("check", "", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("check-interval", "5s", CFGF_NONE);
 	o[i++] = (cfg_opt_t)CFG_STR("check-timeout", "5s", CFGF_NONE);
@@ -819,6 +838,7 @@ static void load_program_deploy(const struct scope *sc, struct program_conf *p)
 	p->canary = canary > 0 ? (int)canary : 0;
 	p->canary_percent = canary < 0 ? (int)-canary : 0;
 	p->canary_hold = get_value(sc, "canary-hold");
+	p->canary_weight = (int)get_value(sc, "canary-weight");
 	p->check = get_str(sc, "check");
 	p->check_interval = get_value(sc, "check-interval");
 	p->check_timeout = get_value(sc, "check-timeout");
@@ -846,6 +866,8 @@ static void check_program(const struct scope *sc, const struct program_conf *p)
 			 "restart-max-delay must not be less than restart-delay");
 	if (p->check_always && blank_string(p->check))
 		complain(sc, kline(sc, "check-always"), "check-always needs a check");
+	if (p->canary_weight && !p->canary && !p->canary_percent)
+		complain(sc, kline(sc, "canary-weight"), "canary-weight needs a canary");
 }
 
 static void load_program(struct ctx *x, cfg_t *sec, struct program_conf *p)
@@ -984,8 +1006,8 @@ static int socket_index(const struct config *c, const char *name)
 }
 
 /* What a steered socket cannot carry: a rolling reload (the old workers
- * would drain before the commit steers), and a canary (steered away from
- * until the commit, it would be judged on no traffic at all). */
+ * would drain before the commit steers), and a canary without a weight
+ * (steered away from until the commit, it would be judged on no traffic). */
 static void check_steered(const struct scope *sc, int line, const struct program_conf *p,
 			  const char *socket)
 {
@@ -994,10 +1016,24 @@ static void check_steered(const struct scope *sc, int line, const struct program
 			 "socket \"%s\" has handover = \"steer\", which needs "
 			 "reload = \"all-at-once\"",
 			 socket);
-	if (p->canary > 0 || p->canary_percent > 0)
+	if ((p->canary > 0 || p->canary_percent > 0) && !p->canary_weight)
 		complain(sc, line,
 			 "socket \"%s\" has handover = \"steer\", which cannot carry a "
-			 "canary (it would get no connection): use handover = \"shared\"",
+			 "canary without canary-weight (it would get no connection): set "
+			 "canary-weight = \"10%%\", or use handover = \"shared\"",
+			 socket);
+}
+
+/* A shared socket is one kernel socket that every worker accepts from:
+ * segue cannot choose who gets a connection, so it cannot weigh a canary. */
+static void check_shared(const struct scope *sc, int line, const struct program_conf *p,
+			 const char *socket)
+{
+	if (p->canary_weight)
+		complain(sc, line,
+			 "canary-weight needs handover = \"steer\" on socket \"%s\" (a shared "
+			 "socket cannot steer a share of connections: every worker accepts "
+			 "from it)",
 			 socket);
 }
 
@@ -1018,6 +1054,8 @@ static void resolve_sockets(struct ctx *x, struct config *c)
 				complain(&sc, line, "socket \"%s\" listed twice", p->sockets[k]);
 			else if (c->sockets[p->socket_index[k]].handover == HANDOVER_STEER)
 				check_steered(&sc, line, p, p->sockets[k]);
+			else
+				check_shared(&sc, line, p, p->sockets[k]);
 		}
 	}
 }

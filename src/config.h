@@ -68,7 +68,9 @@ struct program_conf {
 	int canary;	    /* new workers started first; 0: no canary phase */
 	int canary_percent; /* or this share of the workers (1-100), if set */
 	double canary_hold;
-	char *check; /* "" : none */
+	int canary_weight; /* steer: the canary's share of new connections
+			      (1-100); 0: none */
+	char *check;	   /* "" : none */
 	double check_interval;
 	double check_timeout;
 	int check_failures; /* in a row, to judge a release bad */

@@ -277,6 +277,15 @@ static void commit(struct transaction *t)
 		handed_over(old ? old->number : 0);
 }
 
+/* A failed weighted canary's generation drains once the connections that
+ * reached its sockets are accepted (steer_back_from). */
+static void drain_failed(unsigned number)
+{
+	for (const struct generation *g = model->generations; g; g = g->next)
+		if (g->number == number)
+			worker_drain_generation(g);
+}
+
 /* Undoes exactly what the transaction did: its generation is drained (its
  * new sockets close with it), the old slots it took over are given back
  * (core refills them) and shared sockets were never changed. After a
@@ -295,8 +304,8 @@ static void abort_reload(struct transaction *t, const char *reason,
 	json_object_set_new(f, "reason", json_string_utf8(reason));
 	event_emit(LEVEL_ERROR, "reload_failed", f, "generation %u rolled back: %s", g->number,
 		   reason);
-	steer_back();
-	worker_drain_generation(g);
+	if (!steer_back_from(g, drain_failed))
+		worker_drain_generation(g);
 	for (size_t i = 0; model->serving && i < model->serving->nprograms; i++) {
 		struct program_run *p = &model->serving->programs[i];
 		if (p->directory)
@@ -585,6 +594,9 @@ static bool canary_start(struct transaction *t)
 			json_t *f = canary_fields(t, p);
 			json_object_set_new(f, "workers", json_integer(n));
 			json_object_set_new(f, "hold_s", json_real(p->conf->canary_hold));
+			if (p->conf->canary_weight) /* its share of new connections */
+				json_object_set_new(f, "weight",
+						    json_integer(p->conf->canary_weight));
 			event_emit(LEVEL_INFO, "canary_started", f,
 				   "%d new worker%s of release %s beside generation %u", n,
 				   n == 1 ? "" : "s", p->release, model->serving->number);
@@ -604,6 +616,7 @@ static void canary_hold(struct transaction *t)
 	t->hold_until = now_mono() + hold;
 	ev_timer_set(&t->hold, hold, 0);
 	ev_timer_start(EV_DEFAULT, &t->hold);
+	steer_weigh(t->gen, true); /* canary-weight: its share of connections */
 }
 
 /* The check of a held canary program: NULL while it may pass, "" when it
@@ -939,6 +952,7 @@ static int running_restore(json_t *r, char *err, size_t len)
 	double left = t->hold_until - now_mono();
 	ev_timer_set(&t->hold, left > 0 ? left : 0, 0);
 	ev_timer_start(EV_DEFAULT, &t->hold);
+	steer_weigh(g, false); /* still attached: this image learns it */
 	machine.phase = RELOAD_RUNNING;
 	machine.queued = json_is_true(json_object_get(r, "queued"));
 	running = t;

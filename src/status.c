@@ -39,6 +39,9 @@ static void steered_json(json_t *o, const struct held_socket *h)
 	json_object_set_new(o, "handover", json_string("steer"));
 	json_object_set_new(o, "generation", json_integer(steer_generation_of(h)));
 	json_object_set_new(o, "group_index", json_integer(h->group_index));
+	int w = steer_weight_of(h); /* a weighted canary's share, or the rest */
+	if (w >= 0)
+		json_object_set_new(o, "weight", json_integer(w));
 	if (steer_accept_queue(h->fd, &q) == 0)
 		json_object_set_new(o, "accept_queue", json_integer(q));
 }
@@ -300,6 +303,14 @@ static void socket_metrics(FILE *f)
 			socket_labels(h, labels, sizeof(labels));
 			fprintf(f, "segue_socket_accept_queue_limit{%s} %u\n", labels,
 				ti.tcpi_sacked);
+		}
+	metric_header(f, "segue_socket_weight_percent", "gauge",
+		      "A steered socket's share of new connections while a canary is weighted.");
+	for (const struct held_socket *h = model->sockets; h; h = h->next)
+		if (steer_weight_of(h) >= 0) {
+			socket_labels(h, labels, sizeof(labels));
+			fprintf(f, "segue_socket_weight_percent{%s} %d\n", labels,
+				steer_weight_of(h));
 		}
 }
 

@@ -10,6 +10,7 @@
 #include <ev.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,6 +30,21 @@ size_t steer_program(unsigned index, struct sock_filter *prog)
 {
 	prog[0] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, index);
 	return 1;
+}
+
+size_t steer_weighted_program(unsigned new_index, unsigned old_index, unsigned percent,
+			      struct sock_filter *prog)
+{
+	if (percent >= 100)
+		return steer_program(new_index, prog);
+	/* below 2^32: percent < 100 */
+	uint32_t below = (uint32_t)(((uint64_t)percent << 32) / 100);
+	prog[0] =
+	    (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_RANDOM);
+	prog[1] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, below, 1, 0);
+	prog[2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, new_index);
+	prog[3] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, old_index);
+	return 4;
 }
 
 size_t steer_group_size(const int *index, size_t n)
@@ -58,6 +74,8 @@ int steer_group_leave(int *index, size_t n, size_t leaving)
 /* --- sockets ------------------------------------------------------------- */
 
 static void (*settle)(void);
+/* The canary generation whose sockets are weighted (0: none). */
+static unsigned weighed;
 
 void steer_init(void (*settle_fn)(void))
 {
@@ -86,13 +104,26 @@ static bool has_reuseport(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, &len) == 0 && on;
 }
 
+static int attach(int fd, struct sock_filter *code, size_t len)
+{
+	struct sock_fprog prog = {.filter = code, .len = (unsigned short)len};
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
+}
+
 /* Aims the group fd belongs to at the member at `index`. */
 static int aim(int fd, int index)
 {
 	struct sock_filter code[STEER_PROGRAM_MAX];
-	struct sock_fprog prog = {.filter = code};
-	prog.len = (unsigned short)steer_program((unsigned)index, code);
-	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
+	return attach(fd, code, steer_program((unsigned)index, code));
+}
+
+/* Aims the group of nh and oh: percent of new connections at nh. */
+static int aim_weighted(const struct held_socket *nh, const struct held_socket *oh, int percent)
+{
+	struct sock_filter code[STEER_PROGRAM_MAX];
+	return attach(nh->fd, code,
+		      steer_weighted_program((unsigned)nh->group_index, (unsigned)oh->group_index,
+					     (unsigned)percent, code));
 }
 
 void steer_adopt(struct held_socket *h, const struct socket_conf *s)
@@ -247,27 +278,32 @@ struct held_socket *steer_join(const struct socket_conf *s, struct held_socket *
 
 /* --- the cut-over -------------------------------------------------------- */
 
-static struct {
+/* A generation steered away from: its sockets' accept queues are read
+ * until they are empty, then done(gen) tells it to drain. */
+struct quiesce {
 	ev_timer timer;
-	struct held_socket **old; /* the old generation's sockets steered away */
+	struct held_socket **old; /* its sockets steered away from */
 	size_t n;
 	unsigned gen;
 	double started, deadline, empty_since;
-	void (*done)(unsigned old_number);
-} cut;
+	void (*done)(unsigned number);
+};
 
-static void cut_clear(void)
+/* cut: the old generation at a commit; back: a failed weighted canary */
+static struct quiesce cut, back;
+
+static void quiesce_clear(struct quiesce *q)
 {
-	ev_timer_stop(EV_DEFAULT, &cut.timer);
-	free(cut.old);
-	cut.old = NULL;
-	cut.n = 0;
-	cut.done = NULL;
+	ev_timer_stop(EV_DEFAULT, &q->timer);
+	free(q->old);
+	q->old = NULL;
+	q->n = 0;
+	q->done = NULL;
 }
 
 void steer_cancel(void)
 {
-	cut_clear();
+	quiesce_clear(&cut);
 }
 
 int steer_accept_queue(int fd, unsigned *queued)
@@ -280,45 +316,62 @@ int steer_accept_queue(int fd, unsigned *queued)
 	return 0;
 }
 
-static unsigned old_queues(void)
+static unsigned old_queues(const struct quiesce *q)
 {
-	unsigned total = 0, q;
-	for (size_t i = 0; i < cut.n; i++)
-		if (steer_accept_queue(cut.old[i]->fd, &q) == 0)
-			total += q;
+	unsigned total = 0, n;
+	for (size_t i = 0; i < q->n; i++)
+		if (steer_accept_queue(q->old[i]->fd, &n) == 0)
+			total += n;
 	return total;
 }
 
 static void tick(struct ev_loop *loop, ev_timer *t, int revents)
 {
+	struct quiesce *q = t->data;
 	double now = now_mono();
-	unsigned queued = old_queues();
+	unsigned queued = old_queues(q);
 	if (queued)
-		cut.empty_since = 0;
-	else if (!cut.empty_since)
-		cut.empty_since = now;
-	bool quiet = cut.empty_since && now - cut.empty_since >= STEER_GRACE;
-	if (!quiet && now < cut.deadline)
+		q->empty_since = 0;
+	else if (!q->empty_since)
+		q->empty_since = now;
+	bool quiet = q->empty_since && now - q->empty_since >= STEER_GRACE;
+	if (!quiet && now < q->deadline)
 		return;
-	unsigned gen = cut.gen;
-	void (*done)(unsigned) = cut.done;
+	unsigned gen = q->gen;
+	void (*done)(unsigned) = q->done;
 	event_emit(quiet ? LEVEL_INFO : LEVEL_WARN, "steer_finished",
 		   json_pack("{s:I, s:I, s:i, s:b}", "generation", (json_int_t)gen, "waited_ms",
-			     (json_int_t)((now - cut.started) * 1000 + 0.5), "accept_queue",
+			     (json_int_t)((now - q->started) * 1000 + 0.5), "accept_queue",
 			     (int)queued, "timed_out", !quiet),
 		   quiet ? "generation %u's accept queues are empty: draining it"
 			 : "generation %u still has connections waiting at steer-quiesce: "
 			   "draining it",
 		   gen);
-	cut_clear();
+	quiesce_clear(q);
 	done(gen);
 	if (settle)
 		settle();
 }
 
+/* q watches its sockets every STEER_TICK, `quiesce` seconds at most. */
+static void quiesce_start(struct quiesce *q, unsigned gen, double quiesce, void (*done)(unsigned))
+{
+	q->gen = gen;
+	q->done = done;
+	q->started = now_mono();
+	q->deadline = q->started + quiesce;
+	q->empty_since = 0;
+	ev_timer_init(&q->timer, tick, STEER_TICK, STEER_TICK);
+	q->timer.data = q;
+	ev_timer_start(EV_DEFAULT, &q->timer);
+}
+
 /* The new generation's socket nh takes the connections; old's socket at
- * the same address, if steered, is watched until its queue is empty. */
-static void cut_socket(const struct generation *old, struct held_socket *nh, double *quiesce)
+ * the same address, if steered, is watched until its queue is empty, at
+ * most `wait` (nh's steer-quiesce, from the config: a socket an upgrade
+ * in place restored, a held canary's, has none of its own). */
+static void cut_socket(const struct generation *old, struct held_socket *nh, double wait,
+		       double *quiesce)
 {
 	for (size_t j = 0; j < old->config->nsockets; j++) {
 		struct held_socket *oh = old->sockets[j];
@@ -328,8 +381,8 @@ static void cut_socket(const struct generation *old, struct held_socket *nh, dou
 		if (aim(nh->fd, nh->group_index) < 0)
 			syswarn("socket %s: attaching the program", nh->conf.name);
 		cut.old[cut.n++] = oh;
-		if (nh->conf.steer_quiesce > *quiesce)
-			*quiesce = nh->conf.steer_quiesce;
+		if (wait > *quiesce)
+			*quiesce = wait;
 		event_emit(
 		    LEVEL_INFO, "steer_started",
 		    json_pack("{s:s, s:I, s:i, s:I, s:i}", "socket", nh->conf.name, "generation",
@@ -343,31 +396,28 @@ static void cut_socket(const struct generation *old, struct held_socket *nh, dou
 bool steer_cutover(const struct generation *old, void (*done)(unsigned old_number))
 {
 	const struct generation *g = model->serving;
+	weighed = 0; /* the cut-over's program replaces a canary's */
 	if (!old || !g || old == g)
 		return false;
-	cut_clear();
+	quiesce_clear(&cut);
 	cut.old = xcalloc(old->config->nsockets + 1, sizeof(*cut.old));
 	double quiesce = 0;
 	for (size_t i = 0; i < g->config->nsockets; i++)
 		if (g->sockets[i]->group_index >= 0)
-			cut_socket(old, g->sockets[i], &quiesce);
+			cut_socket(old, g->sockets[i], g->config->sockets[i].steer_quiesce,
+				   &quiesce);
 	if (cut.n == 0) {
-		cut_clear();
+		quiesce_clear(&cut);
 		return false;
 	}
-	cut.gen = old->number;
-	cut.done = done;
-	cut.started = now_mono();
-	cut.deadline = cut.started + quiesce;
-	cut.empty_since = 0;
-	ev_timer_init(&cut.timer, tick, STEER_TICK, STEER_TICK);
-	ev_timer_start(EV_DEFAULT, &cut.timer);
+	quiesce_start(&cut, old->number, quiesce, done);
 	return true;
 }
 
 void steer_back(void)
 {
 	const struct generation *g = model->serving;
+	weighed = 0;
 	for (size_t i = 0; g && i < g->config->nsockets; i++) {
 		const struct held_socket *h = g->sockets[i];
 		if (h->group_index >= 0 && aim(h->fd, h->group_index) < 0)
@@ -376,19 +426,139 @@ void steer_back(void)
 	}
 }
 
-/* h leaves the cut-over's watch. */
-static void unwatch(const struct held_socket *h)
+/* --- a weighted canary --------------------------------------------------- */
+
+/* The largest canary-weight of g's programs that listen on its socket i. */
+static int weight_for(const struct generation *g, size_t i)
 {
-	for (size_t i = 0; i < cut.n; i++)
-		if (cut.old[i] == h)
-			cut.old[i--] = cut.old[--cut.n];
+	int w = 0;
+	for (size_t j = 0; j < g->config->nprograms; j++) {
+		const struct program_conf *p = &g->config->programs[j];
+		for (size_t k = 0; k < p->nsockets; k++)
+			if (p->socket_index[k] == (int)i && p->canary_weight > w)
+				w = p->canary_weight;
+	}
+	return w;
+}
+
+/* g's socket i and the serving one at its address, both steered, and
+ * the share g's gets; 0 when it gets none. */
+static int weighed_pair(const struct generation *g, size_t i, struct held_socket **nh,
+			struct held_socket **oh)
+{
+	*nh = g->sockets[i];
+	*oh = steer_serving(&(*nh)->conf.addr);
+	if (!*oh || *oh == *nh || (*nh)->group_index < 0 || (*oh)->group_index < 0)
+		return 0;
+	return weight_for(g, i);
+}
+
+/* The generation weighted now, if it still waits to serve. */
+static const struct generation *weighed_generation(void)
+{
+	const struct generation *g = model->pending;
+	return weighed && g && g->number == weighed ? g : NULL;
+}
+
+bool steer_weigh(const struct generation *g, bool announce)
+{
+	struct held_socket *nh, *oh;
+	weighed = 0;
+	for (size_t i = 0; model->serving && i < g->config->nsockets; i++) {
+		int w = weighed_pair(g, i, &nh, &oh);
+		if (!w)
+			continue;
+		if (aim_weighted(nh, oh, w) < 0) {
+			syswarn("socket %s: attaching the weighted program", nh->conf.name);
+			continue;
+		}
+		weighed = g->number;
+		if (!announce)
+			continue;
+		event_emit(LEVEL_INFO, "steer_weighted",
+			   json_pack("{s:s, s:I, s:i, s:I, s:i, s:i}", "socket", nh->conf.name,
+				     "generation", (json_int_t)g->number, "weight", w,
+				     "from_generation", (json_int_t)model->serving->number, "index",
+				     nh->group_index, "from_index", oh->group_index),
+			   "%d%% of new connections on %s go to the canary's socket", w,
+			   nh->conf.name);
+	}
+	return weighed != 0;
+}
+
+int steer_weight_of(const struct held_socket *h)
+{
+	const struct generation *g = weighed_generation();
+	struct held_socket *nh, *oh;
+	for (size_t i = 0; g && i < g->config->nsockets; i++) {
+		int w = weighed_pair(g, i, &nh, &oh);
+		if (w && h == nh)
+			return w;
+		if (w && h == oh)
+			return 100 - w;
+	}
+	return -1;
+}
+
+/* After a member of the group at a's address left: the program is aimed
+ * again at the serving socket, or weighted while a canary is. */
+static void reaim(const struct address *a, const struct held_socket *gone)
+{
+	const struct generation *g = weighed_generation();
+	struct held_socket *nh, *oh;
+	for (size_t i = 0; g && i < g->config->nsockets; i++) {
+		int w = weighed_pair(g, i, &nh, &oh);
+		if (w && nh != gone && oh != gone && address_equal(&nh->conf.addr, a)) {
+			if (aim_weighted(nh, oh, w) < 0)
+				syswarn("socket %s: weighting the program again", nh->conf.name);
+			return;
+		}
+	}
+	const struct held_socket *t = steer_serving(a);
+	if (t && t != gone && t->group_index >= 0 && aim(t->fd, t->group_index) < 0)
+		syswarn("socket %s: aiming the program again", t->conf.name);
+}
+
+bool steer_back_from(const struct generation *g, void (*done)(unsigned number))
+{
+	struct held_socket *nh, *oh;
+	double quiesce = 0;
+	if (back.done) /* an earlier canary's wait ends now: one at a time */
+		back.done(back.gen);
+	quiesce_clear(&back);
+	back.old = xcalloc(g->config->nsockets + 1, sizeof(*back.old));
+	for (size_t i = 0; weighed == g->number && i < g->config->nsockets; i++) {
+		if (!weighed_pair(g, i, &nh, &oh))
+			continue;
+		back.old[back.n++] = nh;
+		/* g's config, not nh's: a socket an upgrade restored has no
+		 * steer-quiesce, the config travels as its text */
+		if (g->config->sockets[i].steer_quiesce > quiesce)
+			quiesce = g->config->sockets[i].steer_quiesce;
+	}
+	steer_back();
+	if (back.n == 0) {
+		quiesce_clear(&back);
+		return false;
+	}
+	quiesce_start(&back, g->number, quiesce, done);
+	return true;
+}
+
+/* h leaves q's watch. */
+static void unwatch(struct quiesce *q, const struct held_socket *h)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (q->old[i] == h)
+			q->old[i--] = q->old[--q->n];
 }
 
 void steer_leave(struct held_socket *h, bool keep)
 {
 	if (h->group_index < 0)
 		return;
-	unwatch(h);
+	unwatch(&cut, h);
+	unwatch(&back, h);
 	if (keep)
 		return;
 	/* A listener leaves its group at shutdown, whoever else holds it
@@ -409,9 +579,7 @@ void steer_leave(struct held_socket *h, bool keep)
 		model_socket_set_group_index(all[i], index[i]);
 	free(all);
 	free(index);
-	const struct held_socket *t = steer_serving(&h->conf.addr);
-	if (t && t != h && t->group_index >= 0 && aim(t->fd, t->group_index) < 0)
-		syswarn("socket %s: aiming the program again", t->conf.name);
+	reaim(&h->conf.addr, h);
 }
 
 unsigned steer_generation_of(const struct held_socket *h)

@@ -19,8 +19,15 @@
 /* The program that sends every new connection to the group's socket at
  * `index` (socket(7): an index out of range falls back to the hash).
  * Writes it to prog (room for STEER_PROGRAM_MAX) and returns its length. */
-#define STEER_PROGRAM_MAX 1
+#define STEER_PROGRAM_MAX 4 /* room for either program */
 size_t steer_program(unsigned index, struct sock_filter *prog);
+
+/* The program that sends `percent` of new connections (0-100) to the
+ * group's socket at new_index and the others to old_index: the random
+ * ancillary value (32 bits) below percent/100 * 2^32 picks new_index.
+ * Writes it to prog (room for STEER_PROGRAM_MAX) and returns its length. */
+size_t steer_weighted_program(unsigned new_index, unsigned old_index, unsigned percent,
+			      struct sock_filter *prog);
 
 /* The group's order: index[i] is member i's place, -1 for none; the
  * members' places are 0 .. n-1. Member `leaving` leaves: as the kernel
@@ -61,6 +68,26 @@ bool steer_cutover(const struct generation *old, void (*done)(unsigned old_numbe
 /* New connections go to the serving generation's sockets again (a
  * rolled-back reload, before its generation stops). */
 void steer_back(void);
+
+/* steer_back for a failed reload's generation g: when g had a share of
+ * new connections (a weighted canary), done(g) is called once its
+ * sockets' accept queues are empty plus a grace (at most their
+ * steer-quiesce), so that its workers accept what reached them before they
+ * drain. Returns false, calling nothing, when g had no share. */
+bool steer_back_from(const struct generation *g, void (*done)(unsigned number));
+
+/* A reload's canary generation g is held with its workers ready: each
+ * steered socket of g that a program with canary-weight listens on gets
+ * that share of its address's new connections (the largest, if several),
+ * the serving generation's socket the rest, until steer_cutover or
+ * steer_back. `announce`: event steer_weighted for each (not when an
+ * upgrade in place takes the held canary on: the program stayed attached,
+ * it is attached again only for this image to know). True when one is. */
+bool steer_weigh(const struct generation *g, bool announce);
+
+/* The share of new connections h gets while a canary is weighted
+ * (percent), or -1. */
+int steer_weight_of(const struct held_socket *h);
 
 /* Drops a cut-over under way without calling its done (segue stops). */
 void steer_cancel(void);

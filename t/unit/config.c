@@ -532,6 +532,58 @@ static void test_program_values(void)
 		"restart-delay above the default max");
 }
 
+/* canary-weight (issue 14): a steered canary's share of new connections;
+ * a steered socket needs it for a canary, a shared one cannot have it. */
+static void test_canary_weight(void)
+{
+	static const char steer[] =
+	    "socket web {\n listen = \"127.0.0.1:1\"\n handover = steer\n}\n";
+	char *text = xasprintf("%sprogram app {\n command = x\n sockets = { web }\n canary = 1\n"
+			       " canary-weight = \"25%%\"\n}\n",
+			       steer);
+	struct config *c = accepted(text, "a steered canary with canary-weight");
+	if (c) {
+		is_int(25, c->programs[0].canary_weight, "canary-weight = \"25%%\"");
+		config_unref(c);
+	}
+	free(text);
+	c = accepted("program app {\n command = x\n}\n", "no canary-weight");
+	if (c) {
+		is_int(0, c->programs[0].canary_weight, "canary-weight: none by default");
+		config_unref(c);
+	}
+	refused("socket web {\n listen = \"127.0.0.1:1\"\n}\n"
+		"program app {\n command = x\n sockets = { web }\n canary = 1\n"
+		" canary-weight = \"25%\"\n}\n",
+		"segue.conf:6: program \"app\": canary-weight needs handover = \"steer\" on socket "
+		"\"web\" (a shared socket cannot steer a share of connections: every worker "
+		"accepts from it)\n",
+		"canary-weight on a shared socket");
+}
+
+/* Deploy keys with bad values, and what the error says. */
+static const struct {
+	const char *line, *want;
+} bad_deploy[] = {
+    {"canary = \"0%\"", "canary: bad share \"0%\" (1% to 100%)"},
+    {"canary = \"101%\"", "canary: bad share \"101%\" (1% to 100%)"},
+    {"canary = \"-1\"", "canary: bad value \"-1\" (a number of workers, or a share like \"25%\")"},
+    {"canary = \"2 workers\"",
+     "canary: bad value \"2 workers\" (a number of workers, or a share like \"25%\")"},
+    {"check-interval = 10ms", "check-interval: must be at least 100ms"},
+    {"check-timeout = 0", "check-timeout: must be more than 0"},
+    {"check-failures = 0", "check-failures: must be at least 1"},
+    {"watch = soon", "watch: bad duration \"soon\""},
+    {"check-always = true", "check-always needs a check"},
+    {"canary-weight = \"10%\"", "canary-weight needs a canary"},
+    {"canary-weight = \"0%\"", "canary-weight: bad share \"0%\" (1% to 100%)"},
+    {"canary-weight = \"101%\"", "canary-weight: bad share \"101%\" (1% to 100%)"},
+    {"canary-weight = 10",
+     "canary-weight: bad value \"10\" (a share of new connections like \"10%\")"},
+    {"canary-weight = \"-5%\"",
+     "canary-weight: bad value \"-5%\" (a share of new connections like \"10%\")"},
+};
+
 /* Deploy safety (issue 11): release, canary as a count or a share, the
  * check's keys and watch, with their defaults. */
 static void test_deploy_keys(void)
@@ -564,30 +616,16 @@ static void test_deploy_keys(void)
 		is_int(2, c->programs[0].canary, "canary = 2 is a count");
 		config_unref(c);
 	}
-	static const struct {
-		const char *line, *want;
-	} bad[] = {
-	    {"canary = \"0%\"", "canary: bad share \"0%\" (1% to 100%)"},
-	    {"canary = \"101%\"", "canary: bad share \"101%\" (1% to 100%)"},
-	    {"canary = \"-1\"",
-	     "canary: bad value \"-1\" (a number of workers, or a share like \"25%\")"},
-	    {"canary = \"2 workers\"",
-	     "canary: bad value \"2 workers\" (a number of workers, or a share like \"25%\")"},
-	    {"check-interval = 10ms", "check-interval: must be at least 100ms"},
-	    {"check-timeout = 0", "check-timeout: must be more than 0"},
-	    {"check-failures = 0", "check-failures: must be at least 1"},
-	    {"watch = soon", "watch: bad duration \"soon\""},
-	    {"check-always = true", "check-always needs a check"},
-	};
 	refused("socket web {\n listen = \"127.0.0.1:1\"\n handover = steer\n}\n"
 		"program app {\n command = x\n sockets = { web }\n canary = 1\n}\n",
 		"segue.conf:7: program \"app\": socket \"web\" has handover = \"steer\", which "
-		"cannot carry a canary (it would get no connection): use handover = \"shared\"\n",
-		"a canary on a steered socket");
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char *text = xasprintf("program app {\n command = x\n %s\n}\n", bad[i].line);
-		char *want = xasprintf("segue.conf:3: program \"app\": %s\n", bad[i].want);
-		refused(text, want, bad[i].line);
+		"cannot carry a canary without canary-weight (it would get no connection): set "
+		"canary-weight = \"10%\", or use handover = \"shared\"\n",
+		"a canary on a steered socket needs canary-weight");
+	for (size_t i = 0; i < sizeof(bad_deploy) / sizeof(bad_deploy[0]); i++) {
+		char *text = xasprintf("program app {\n command = x\n %s\n}\n", bad_deploy[i].line);
+		char *want = xasprintf("segue.conf:3: program \"app\": %s\n", bad_deploy[i].want);
+		refused(text, want, bad_deploy[i].line);
 		free(text);
 		free(want);
 	}
@@ -1357,6 +1395,7 @@ int main(void)
 	test_hook_timeout();
 	test_restart_floor();
 	test_deploy_keys();
+	test_canary_weight();
 	test_path_limits();
 	test_nodelay();
 	test_kill_mode();

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,6 +23,35 @@ static void program(void)
 	is_int(3, p[0].k, "the constant is the index");
 	n = steer_program(65535, p);
 	is_int(65535, p[0].k, "the largest index");
+}
+
+/* canary-weight's program: a random draw below the threshold picks the
+ * new socket, any other the old one. */
+static void weighted_program(void)
+{
+	struct sock_filter p[STEER_PROGRAM_MAX];
+	size_t n = steer_weighted_program(2, 0, 50, p);
+	is_int(4, (long long)n, "the weighted program is 4 instructions");
+	is_int(BPF_LD | BPF_W | BPF_ABS, p[0].code, "it loads a word");
+	is_int((long long)(uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM), p[0].k,
+	       "the random ancillary value");
+	is_int(BPF_JMP | BPF_JGE | BPF_K, p[1].code, "compares it with a constant");
+	is_int(0x80000000LL, p[1].k, "50%%: half of 2^32");
+	is_int(1, p[1].jt, "at or above it: the old index");
+	is_int(0, p[1].jf, "below it: the new index");
+	is_int(BPF_RET | BPF_K, p[2].code, "returns a constant");
+	is_int(2, p[2].k, "the new index");
+	is_int(BPF_RET | BPF_K, p[3].code, "returns a constant");
+	is_int(0, p[3].k, "the old index");
+	steer_weighted_program(2, 0, 1, p);
+	is_int(42949672, p[1].k, "1%%: 2^32 / 100");
+	steer_weighted_program(2, 0, 99, p);
+	is_int(4252017623LL, p[1].k, "99%%: 2^32 * 99 / 100");
+	steer_weighted_program(2, 0, 0, p);
+	is_int(0, p[1].k, "0%%: no draw is below");
+	n = steer_weighted_program(5, 1, 100, p);
+	is_int(1, (long long)n, "100%%: the one-instruction program");
+	is_int(5, p[0].k, "aimed at the new index");
 }
 
 /* index[] as "a b c": each member's place */
@@ -89,13 +119,58 @@ static int reached(const int *fds, size_t n, int port)
 	return got;
 }
 
+static void attach(int fd, struct sock_filter *code, size_t len)
+{
+	struct sock_fprog prog = {.filter = code, .len = (unsigned short)len};
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0)
+		diag("SO_ATTACH_REUSEPORT_CBPF: %s", strerror(errno));
+}
+
 static void aim_at(int fd, int index)
 {
 	struct sock_filter code[STEER_PROGRAM_MAX];
-	struct sock_fprog prog = {.filter = code};
-	prog.len = (unsigned short)steer_program((unsigned)index, code);
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0)
-		diag("SO_ATTACH_REUSEPORT_CBPF: %s", strerror(errno));
+	attach(fd, code, steer_program((unsigned)index, code));
+}
+
+/* Connections that reach member 1 (the new socket, at place 1) of 2, out
+ * of n, with `percent` of them sent there. */
+static int weighted_share(const int *fds, int port, unsigned percent, int n)
+{
+	struct sock_filter code[STEER_PROGRAM_MAX];
+	attach(fds[0], code, steer_weighted_program(1, 0, percent, code));
+	int got[2] = {0, 0};
+	for (int i = 0; i < n; i++) {
+		int r = reached(fds, 2, port);
+		if (r >= 0)
+			got[r]++;
+	}
+	if (got[0] + got[1] != n)
+		diag("%d of %d connections reached no member", n - got[0] - got[1], n);
+	return got[1];
+}
+
+/* The kernel runs the weighted program: the random draw splits a real
+ * group's new connections. */
+static void kernel_weighs(void)
+{
+	int fds[2] = {member(0), -1};
+	int port = port_of(fds[0]);
+	fds[1] = member(port);
+	if (fds[0] < 0 || fds[1] < 0) {
+		ok(false, "a group of 2 sockets: %s", strerror(errno));
+		return;
+	}
+	is_int(100, weighted_share(fds, port, 100, 100), "100%%: every connection is new's");
+	is_int(0, weighted_share(fds, port, 0, 100), "0%%: none is");
+	/* 1%: P(more than 20 of 100) is below 1e-20; 99% likewise */
+	ok(weighted_share(fds, port, 1, 100) <= 20, "1%%: a few at most");
+	ok(weighted_share(fds, port, 99, 100) >= 80, "99%%: nearly all");
+	/* Binomial(400, 0.5) outside [100, 300] is 10 standard deviations
+	 * away: probability below 1e-23. */
+	int half = weighted_share(fds, port, 50, 400);
+	ok(half >= 100 && half <= 300, "50%%: %d of 400 are new's, between 25%% and 75%%", half);
+	close(fds[0]);
+	close(fds[1]);
 }
 
 /* The kernel agrees with the bookkeeping: after members leave, the
@@ -141,7 +216,9 @@ int main(void)
 {
 	plan_lazy();
 	program();
+	weighted_program();
 	group_order();
 	kernel_agrees();
+	kernel_weighs();
 	return tap_done();
 }
