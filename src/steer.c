@@ -545,6 +545,15 @@ bool steer_back_from(const struct generation *g, void (*done)(unsigned number))
 	return true;
 }
 
+void steer_flush(void)
+{
+	void (*done)(unsigned) = back.done;
+	unsigned gen = back.gen;
+	quiesce_clear(&back);
+	if (done)
+		done(gen);
+}
+
 /* h leaves q's watch. */
 static void unwatch(struct quiesce *q, const struct held_socket *h)
 {

@@ -75,6 +75,9 @@ void steer_back(void);
  * steer-quiesce), so that its workers accept what reached them before they
  * drain. Returns false, calling nothing, when g had no share. */
 bool steer_back_from(const struct generation *g, void (*done)(unsigned number));
+/* Ends steer_back_from's wait now, calling its done: an upgrade in place
+ * would lose the wait's timer, and the generation would never drain. */
+void steer_flush(void);
 
 /* A reload's canary generation g is held with its workers ready: each
  * steered socket of g that a program with canary-weight listens on gets

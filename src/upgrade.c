@@ -11,6 +11,7 @@
 #include "reload.h"
 #include "spawn.h"
 #include "state.h"
+#include "steer.h"
 #include "utf8.h"
 #include "util.h"
 #include "version.h"
@@ -246,6 +247,7 @@ static void handover(void)
 		failed(busy());
 		return;
 	}
+	steer_flush(); /* a failed canary's generation drains before the state is saved */
 	int fd = state_write(err, sizeof(err));
 	if (fd < 0) {
 		failed(err);
@@ -253,7 +255,8 @@ static void handover(void)
 	}
 	char **argv = next_argv(fd, image_fd, NULL);
 	/* A running check would outlive the exec with nobody to time it out;
-	 * the next image starts the checks it wants afresh. */
+	 * the next image starts the checks it wants, going on from their
+	 * results (model.c saves them). */
 	check_forget();
 	sigset_t old;
 	block_signals(&old);
