@@ -149,9 +149,7 @@ is "$("$EVENTS" -n -1 -o '{program}: {msg}' "$SEGUE_LOG" event=output)" "cap: la
 mkdir -p "$T/out"
 chmod 755 "$T"
 chmod 1777 "$T/out"
-# nobody runs the probe from $T, in $T: the build tree may be where nobody
-# cannot reach (a clone under /root, mode 700)
-cp "$PROBE" "$T/probe"
+probe=$(for_nobody "$PROBE")
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	userline='user = "nobody"'
 else
@@ -160,7 +158,7 @@ fi
 cat > "$T/user.conf" <<CONF
 control = "$CONTROL"
 program app {
-  command = "$T/probe $T/out"
+  command = "$probe $T/out"
   directory = "$T"
   $userline
   env = { "GREETING=hello world", "APP_MODE=inner", "SEGUE_PROGRAM=evil" }

@@ -25,7 +25,8 @@ is "$(event_text '{slot} {pid}' event=worker_ready)" "0 $w0" "it is credited to 
 
 sock1=$(tr '\0' '\n' < "/proc/$w1/environ" | sed -n 's/^NOTIFY_SOCKET=//p')
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-	printf 'READY=1' | setpriv --reuid=65534 --regid=65534 --clear-groups "$DGRAM" "$sock1" 2>/dev/null
+	printf 'READY=1' | setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$(for_nobody "$DGRAM")" "$sock1"
 	ok $([ $? -ne 0 ]; echo $?) "another user cannot even send to the socket (mode 0600)"
 	is "$(event_count event=worker_ready)" 1 "and slot 1 stays not ready"
 else

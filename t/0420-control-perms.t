@@ -16,6 +16,7 @@ if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
 	exit 0
 fi
 chmod 755 "$T"
+RAW_NOBODY=$(for_nobody "$RAW")
 cat > "$T/segue.conf" <<CONF
 control = "$T/open/c.sock"
 control-mode = "0666"
@@ -24,7 +25,7 @@ program app { command = "sleep 300" sockets = { "web" } }
 CONF
 mkdir -m 755 "$T/open"
 start_segue -c "$T/segue.conf"
-out=$(echo status | setpriv --reuid=65534 --regid=65534 --clear-groups "$RAW" -t 2 "$T/open/c.sock")
+out=$(echo status | setpriv --reuid=65534 --regid=65534 --clear-groups "$RAW_NOBODY" -t 2 "$T/open/c.sock")
 like "$out" 'permission denied: uid 65534' "another uid is refused with an error line, even at mode 0666"
 check "segue logs the refusal" -- has_event 'msg~permission denied: uid 65534'
 stop_segue
@@ -35,7 +36,7 @@ if groupadd "$group" 2>/dev/null; then
 	gid=$(getent group "$group" | cut -d: -f3)
 	sed -i "s/^control-mode.*/control-mode = \"0660\"\ncontrol-group = \"$group\"/" "$T/segue.conf"
 	start_segue -c "$T/segue.conf"
-	out=$(echo version | setpriv --reuid=65534 --regid=65534 --groups="$gid" "$RAW" -l 1 -t 2 "$T/open/c.sock")
+	out=$(echo version | setpriv --reuid=65534 --regid=65534 --groups="$gid" "$RAW_NOBODY" -l 1 -t 2 "$T/open/c.sock")
 	like "$out" '"ok":true' "a member of control-group is served"
 	is "$(stat -c %G "$T/open/c.sock")" "$group" "the socket belongs to control-group"
 	stop_segue

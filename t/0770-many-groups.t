@@ -16,6 +16,7 @@ gid=$(getent group "$group" | cut -d: -f3)
 many=$(seq 40000 40299 | tr '\n' ',' | sed 's/,$//')
 
 chmod 0755 "$T"
+SEGUECTL_NOBODY=$(for_nobody "$SEGUECTL")
 mkdir -m 0755 "$T/open"
 cat > "$T/segue.conf" <<CONF
 control = "$T/open/c.sock"
@@ -35,11 +36,11 @@ as_nobody() {
 	local groups=$1; shift
 	setpriv --reuid=65534 --regid=65534 --groups="$groups" "$@"
 }
-as_nobody "$many,$gid" "$SEGUECTL" -s "$T/open/c.sock" status > "$T/member.out" 2>&1
+as_nobody "$many,$gid" "$SEGUECTL_NOBODY" -s "$T/open/c.sock" status > "$T/member.out" 2>&1
 is "$?" 0 "a member of control-group in 301 groups is served"
 like "$(cat "$T/member.out")" 'app' "and gets the status"
 
-as_nobody "$many" "$SEGUECTL" -s "$T/open/c.sock" status > "$T/other.out" 2>&1
+as_nobody "$many" "$SEGUECTL_NOBODY" -s "$T/open/c.sock" status > "$T/other.out" 2>&1
 is "$?" 2 "a non-member in 300 groups is refused (seguectl exits 2)"
 like "$(cat "$T/other.out")" 'permission denied' "with permission denied"
 stop_segue

@@ -14,6 +14,7 @@ command -v strace >/dev/null 2>&1 || skip_all "needs strace"
 command -v setpriv >/dev/null 2>&1 || skip_all "needs setpriv"
 getent passwd nobody >/dev/null || skip_all "needs a user nobody"
 chmod 0755 "$T"
+DGRAM=$(for_nobody "$DGRAM")
 cat > "$T/segue.conf" <<CONF
 control = "$T/c.sock"
 program app {

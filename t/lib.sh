@@ -98,6 +98,15 @@ like() {
 	fi
 }
 
+# for_nobody PROGRAM: the path of a copy of PROGRAM that another user can
+# run: in $T/nobody (the build tree may be where only root can reach, as
+# a clone under /root, mode 700, and a test acting as nobody would then
+# prove nothing).
+for_nobody() {
+	mkdir -p "$T/nobody" && chmod 755 "$T" "$T/nobody" &&
+		cp "$1" "$T/nobody/" && echo "$T/nobody/${1##*/}"
+}
+
 # skip_all REASON: the test cannot run here. Before its plan, a plan of
 # nothing; after it, the planned tests left, each skipped (a second plan
 # line would be an error).
