@@ -519,13 +519,20 @@ static void reaim(const struct address *a, const struct held_socket *gone)
 		syswarn("socket %s: aiming the program again", t->conf.name);
 }
 
+void steer_flush(void)
+{
+	void (*done)(unsigned) = back.done;
+	unsigned gen = back.gen;
+	quiesce_clear(&back);
+	if (done)
+		done(gen);
+}
+
 bool steer_back_from(const struct generation *g, void (*done)(unsigned number))
 {
 	struct held_socket *nh, *oh;
 	double quiesce = 0;
-	if (back.done) /* an earlier canary's wait ends now: one at a time */
-		back.done(back.gen);
-	quiesce_clear(&back);
+	steer_flush(); /* an earlier canary's wait ends now: one at a time */
 	back.old = xcalloc(g->config->nsockets + 1, sizeof(*back.old));
 	for (size_t i = 0; weighed == g->number && i < g->config->nsockets; i++) {
 		if (!weighed_pair(g, i, &nh, &oh))
@@ -543,15 +550,6 @@ bool steer_back_from(const struct generation *g, void (*done)(unsigned number))
 	}
 	quiesce_start(&back, g->number, quiesce, done);
 	return true;
-}
-
-void steer_flush(void)
-{
-	void (*done)(unsigned) = back.done;
-	unsigned gen = back.gen;
-	quiesce_clear(&back);
-	if (done)
-		done(gen);
 }
 
 /* h leaves q's watch. */
