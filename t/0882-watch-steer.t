@@ -13,8 +13,7 @@ deploy A
 port=$(free_port)
 app_conf "$T/segue.conf" "$port" ./app "directory = \"$T/current\"" 'workers = 1' \
 	'ready = "notify"' 'drain-timeout = "5s"' 'watch = "20s"'
-sed -i 's/^socket web { listen = "\(.*\)" }$/socket web {\n  listen = "\1"\n  handover = "steer"\n  steer-quiesce = "30s"\n}/' \
-	"$T/segue.conf"
+set_handover "$T/segue.conf" steer 30s
 start_segue -c "$T/segue.conf"
 wait_event event=worker_ready
 old=$(event_field pid event=worker_ready)

@@ -22,8 +22,7 @@ SH
 chmod +x "$T/app.sh"
 app_conf "$T/segue.conf" "$port" "$T/app.sh" 'workers = 2' 'ready = "notify"' \
 	'ready-timeout = "5s"' 'drain-timeout = "5s"'
-sed -i 's/^socket web { listen = "\(.*\)" }$/socket web {\n  listen = "\1"\n  handover = "steer"\n}/' \
-	"$T/segue.conf"
+set_handover "$T/segue.conf" steer
 start_segue -c "$T/segue.conf"
 wait_event -n 2 event=worker_ready
 fds_before=$(ls "/proc/$SEGUE_PID/fd" | wc -l)

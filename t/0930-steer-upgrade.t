@@ -16,8 +16,7 @@ port=$(free_port)
 # its socket (and serves what it already has) until drain-timeout kills it
 app_conf "$T/segue.conf" "$port" "$DEMO" 'workers = 2' 'ready = "notify"' \
 	'drain-signal = "CONT"' 'drain-timeout = "4s"'
-sed -i 's/^socket web { listen = "\(.*\)" }$/socket web {\n  listen = "\1"\n  handover = "steer"\n}/' \
-	"$T/segue.conf"
+set_handover "$T/segue.conf" steer
 start_segue -c "$T/segue.conf"
 wait_event -n 2 event=worker_ready
 start_load "$port" 8

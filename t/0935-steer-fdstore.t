@@ -14,8 +14,7 @@ removals() { grep -c "^[0-9]* [0-9]* FDSTOREREMOVE=1|FDNAME=web" "$SD/notify.log
 
 port=$(free_port)
 app_conf "$T/segue.conf" "$port" "$DEMO" 'workers = 2' 'ready = "notify"' 'drain-timeout = "5s"'
-sed -i 's/^socket web { listen = "\(.*\)" }$/socket web {\n  listen = "\1"\n  handover = "steer"\n}/' \
-	"$T/segue.conf"
+set_handover "$T/segue.conf" steer
 echo 'fdstore = true' >> "$T/segue.conf"
 start_fakesystemd --kill-mode process "$T/sd" -- "$SEGUE" -c "$T/segue.conf"
 wait_for 10 sd_ready_from "$SEGUE_PID"

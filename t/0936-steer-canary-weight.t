@@ -21,19 +21,7 @@ conf() {
 		'ready = "notify"' 'drain-timeout = "5s"' 'canary = 1' 'canary-weight = "50%"' \
 		"canary-hold = \"$1\"" 'check-interval = "300ms"' 'check-failures = 2' \
 		"check = \"test ! -e unhealthy && curl -fsS -o /dev/null http://127.0.0.1:{port:web}/health\""
-	sed -i 's/^socket web { listen = "\(.*\)" }$/socket web {\n  listen = "\1"\n  handover = "steer"\n}/' \
-		"$T/segue.conf"
-}
-
-# gens N: the generation that answered each of N requests, each on a new
-# connection, sorted and counted ("1 2" when both answered).
-gens() {
-	local i=0
-	while [ "$i" -lt "$1" ]; do
-		curl -s -m 5 -D - -o /dev/null "http://127.0.0.1:$port/" |
-			tr -d '\r' | sed -n 's/^[Xx]-[Ss]egue-[Gg]eneration: *//p'
-		i=$((i + 1))
-	done | sort -n | uniq | _words
+	set_handover "$T/segue.conf" steer
 }
 
 conf 20s
@@ -63,7 +51,7 @@ if command -v promtool >/dev/null; then
 else
 	ok 1 "# SKIP promtool is not installed"
 fi
-is "$(gens 40)" "1 2" "during the hold, both generations answer new connections"
+is "$(generations_answering "$port" 40)" "1 2" "during the hold, both generations answer new connections"
 touch "$T/releases/B/unhealthy"
 wait_event -s "$mark" -t 30 event=reload_failed
 ok $? "the canary fails when its check fails"
@@ -71,7 +59,7 @@ wait_event -s "$mark" -t 10 event=steer_finished generation=2
 is "$(event_field timed_out event=steer_finished generation=2)" false \
 	"its workers drain once its socket's accept queue is empty"
 wait_event -s "$mark" -t 10 event=socket_closed
-is "$(gens 20)" 1 "after it, only generation 1 answers"
+is "$(generations_answering "$port" 20)" 1 "after it, only generation 1 answers"
 like "$(status_json | tr -d ' \n')" '"generation":1,"group_index":0,"accept_queue"' \
 	"status shows no weight any more"
 stop_load "failed check of a weighted canary"
@@ -85,7 +73,7 @@ kill -HUP "$SEGUE_PID"
 wait_event -s "$mark" -t 30 event=reload_failed
 ok $? "the canary fails when its worker exits"
 wait_event -s "$mark" -t 10 event=socket_closed
-is "$(gens 20)" 1 "after it, only generation 1 answers"
+is "$(generations_answering "$port" 20)" 1 "after it, only generation 1 answers"
 stop_load "exited weighted canary"
 errors=$(printf '%s\n' "$LOAD_RESULT" | sed -n 's/.* errors=\([0-9]*\) .*/\1/p')
 check "a canary that exits loses at most what was queued on its socket: $errors of 8 clients" -- \
@@ -103,6 +91,6 @@ ok $? "its socket was weighted during the hold"
 wait_event -s "$mark" -t 10 event=drain_finished generation=1
 stop_load "passed weighted canary"
 like "$LOAD_RESULT" ' errors=0 ' "a passed weighted canary: zero failed requests"
-is "$(gens 20)" 4 "generation 4 answers every new connection"
+is "$(generations_answering "$port" 20)" 4 "generation 4 answers every new connection"
 stop_segue
 is "$SEGUE_STATUS" 0 "segue stops cleanly"

@@ -24,19 +24,9 @@ conf() {
 		'canary-weight = "50%"' "canary-hold = \"$1\"" 'check-interval = "300ms"' \
 		'check-failures = 2' \
 		"check = \"test ! -e unhealthy && curl -fsS -o /dev/null http://127.0.0.1:{port:web}/health\""
-	sed -i 's/^socket web { listen = "\(.*\)" }$/socket web {\n  listen = "\1"\n  handover = "steer"\n}/' \
-		"$T/segue.conf"
+	set_handover "$T/segue.conf" steer
 }
 
-# gens N: the generations that answered N requests, each on a new connection.
-gens() {
-	local i=0
-	while [ "$i" -lt "$1" ]; do
-		curl -s -m 5 -D - -o /dev/null "http://127.0.0.1:$port/" |
-			tr -d '\r' | sed -n 's/^[Xx]-[Ss]egue-[Gg]eneration: *//p'
-		i=$((i + 1))
-	done | sort -n | uniq | _words
-}
 
 # places: "generation:place:weight" of each socket, newest first.
 places() { status_json | "$EVENTS" -a -o '{generation}:{group_index}:{weight}' -r 'sockets[]' - | _words; }
@@ -66,14 +56,14 @@ check "generation 1 left during the canary's hold" -- \
 two_sockets() { [ "$(status_json | grep -o '"fd"' | wc -l)" = 2 ]; }
 wait_for 5 two_sockets
 is "$(places)" "3:0:50 2:1:50" "its socket left; the canary's took its place"
-is "$(gens 40)" "2 3" "the weighted program names the new places: both generations answer"
+is "$(generations_answering "$port" 40)" "2 3" "the weighted program names the new places: both generations answer"
 
 # an upgrade in place during the hold
 install_image "$IMG_NEXT"
 upgrade_json
 is "$(answer_field ok)" true "the upgrade succeeds during the weighted hold"
 is "$(places)" "3:0:50 2:1:50" "the new image knows the canary is weighted"
-is "$(gens 40)" "2 3" "both generations still answer"
+is "$(generations_answering "$port" 40)" "2 3" "both generations still answer"
 
 # the check fails: the new image steers back and waits for the queue
 mark=$(log_lines)
@@ -83,7 +73,7 @@ ok $? "the canary fails its check"
 wait_event -s "$mark" -t 10 event=steer_finished generation=3
 is "$(event_field timed_out event=steer_finished generation=3)" false \
 	"it drains once its socket's accept queue is empty"
-is "$(gens 20)" 2 "then only generation 2 answers"
+is "$(generations_answering "$port" 20)" 2 "then only generation 2 answers"
 stop_load "weighted canary across an upgrade"
 like "$LOAD_RESULT" ' errors=0 ' "zero failed requests"
 stop_segue

@@ -17,8 +17,7 @@ port=$(free_port)
 app_conf "$T/segue.conf" "$port" ./app "directory = \"$T/current\"" 'workers = 1' \
 	'ready = "notify"' 'canary = 1' 'canary-weight = "100%"' 'canary-hold = "60s"' \
 	"check = \"test ! -e '$T/unhealthy'\"" 'check-interval = "200ms"' 'check-failures = 1'
-sed -i 's/^socket web { listen = "\(.*\)" }$/socket web {\n  listen = "\1"\n  handover = "steer"\n  steer-quiesce = "30s"\n}/' \
-	"$T/segue.conf"
+set_handover "$T/segue.conf" steer 30s
 use_upgradable_segue
 start_segue -c "$T/segue.conf"
 wait_event event=worker_ready

@@ -523,6 +523,27 @@ demo_release() {
 # does (a new link renamed over the old one).
 deploy() { ln -sfn "releases/$1" "$T/current.new" && mv -T "$T/current.new" "$T/current"; }
 
+# set_handover FILE MODE [STEER-QUIESCE]: app_conf's one-line socket web
+# in FILE gets handover = MODE (and steer-quiesce).
+set_handover() {
+	local extra=
+	[ -z "${3:-}" ] || extra="\\n  steer-quiesce = \"$3\""
+	sed -i 's/^socket web { listen = "\(.*\)" }$/socket web {\n  listen = "\1"\n  handover = "'"$2"'"'"$extra"'\n}/' \
+		"$1"
+}
+
+# generations_answering PORT N: the generations that answered N requests
+# to 127.0.0.1:PORT, each on a new connection, sorted, each once ("1 2"
+# when both answered).
+generations_answering() {
+	local i=0
+	while [ "$i" -lt "$2" ]; do
+		curl -s -m 5 -D - -o /dev/null "http://127.0.0.1:$1/" |
+			tr -d '\r' | sed -n 's/^[Xx]-[Ss]egue-[Gg]eneration: *//p'
+		i=$((i + 1))
+	done | sort -n | uniq | _words
+}
+
 # start_load PORT CONNS [LOADGEN-OPTIONS...]: loadgen's CONNS clients on
 # 127.0.0.1:PORT until stop_load; waits (10 s) until requests flow.
 start_load() {

@@ -33,9 +33,7 @@ reload_under_load() {
 	port=$(free_port)
 	sed "s/@PORT@/$port/g" "$T/segue.conf.in" > "$T/segue.conf"
 	# SEGUE_TEST_HANDOVER: the socket's handover mode (segue.conf(5))
-	[ -z "${SEGUE_TEST_HANDOVER:-}" ] ||
-		sed -i 's/^socket web { listen = "\(.*\)" }$/socket web {\n  listen = "\1"\n  handover = "'"$SEGUE_TEST_HANDOVER"'"\n}/' \
-			"$T/segue.conf"
+	[ -z "${SEGUE_TEST_HANDOVER:-}" ] || set_handover "$T/segue.conf" "$SEGUE_TEST_HANDOVER"
 	: > "$T/server.log"
 	if ! start_segue -c "$T/segue.conf" || ! wait_event -n "$nready" -t 30 event=worker_ready; then
 		server_log_diag
