@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool starts_with(const char *line, size_t len, const char *prefix)
@@ -69,6 +71,26 @@ int notify_parse(const char *buf, size_t len, struct notify_msg *m)
 
 static char *notify_dir;
 static unsigned serial; /* the next socket's name */
+
+/* Where a fresh run's names start: at random, so they are not the names
+ * an earlier run of this instance handed out. A segue killed with
+ * KillMode=process leaves its workers running, and as they drain they send
+ * STOPPING=1 to the NOTIFY_SOCKET they were given: had the new run numbered
+ * its workers' sockets from 0 again, the datagram would drain a new worker
+ * (or a READY=1 call one ready that is not). Below 2^31, so that counting
+ * up never wraps to a name in use. */
+static unsigned first_serial(void)
+{
+	unsigned r;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		/* no entropy yet (early boot): the clock and pid differ per run */
+		struct timespec ts = {0};
+		if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+			ts.tv_nsec = 0; /* the pid alone, then */
+		r = (unsigned)ts.tv_nsec ^ (unsigned)ts.tv_sec ^ ((unsigned)getpid() << 12);
+	}
+	return r & 0x7fffffffu;
+}
 
 /* The room a socket name takes after the directory: "/" and a serial. */
 #define SOCKET_NAME_ROOM 12
@@ -174,6 +196,7 @@ int notify_dir_open_beside(const char *control_path, char *err, size_t len)
 	}
 	free(notify_dir);
 	notify_dir = path;
+	serial = first_serial();
 	return 0;
 }
 

@@ -33,7 +33,9 @@ int notify_parse(const char *buf, size_t len, struct notify_msg *msg);
  * cannot list the others). Whatever an earlier run left in it is removed:
  * call it once the control socket is held, which proves that no other segue
  * of this instance runs (not after an upgrade in place, whose sockets live
- * on). Returns 0, or -1 with errno and a message naming the path in err. */
+ * on). The sockets opened next are named from a random start, never as
+ * the earlier run's (whose orphaned workers may still send to theirs).
+ * Returns 0, or -1 with errno and a message naming the path in err. */
 int notify_dir_open_beside(const char *control_path, char *err, size_t errlen);
 /* After an upgrade in place: the directory notify_dir_open_beside made
  * before, as it is (its sockets belong to live workers). 0, or -1. */

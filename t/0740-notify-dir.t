@@ -2,12 +2,15 @@
 # 0740-notify-dir.t: the workers' notify sockets live in one stable place
 # beside the control socket, <control>.notify: a segue killed with SIGKILL
 # and started again reuses it, with only the new workers' sockets in it,
-# and leaves no segue-notify.* directory behind (issue 9, item 12).
+# and leaves no segue-notify.* directory behind (issue 9, item 12). The
+# new workers' sockets are not named as the killed segue's were: the
+# killed segue's workers, left running (KillMode=process), send STOPPING=1
+# as they drain, and it must reach no new worker.
 # SPDX-License-Identifier: MIT
 . "$top_srcdir/t/lib.sh"
 DGRAM=$top_builddir/t/helpers/dgram
 export DGRAM
-plan 9
+plan 11
 
 cat > "$T/worker.sh" <<'SH'
 #!/bin/sh
@@ -36,6 +39,7 @@ ok $? "three workers ready"
 first_pids=$(worker_pids)
 first_dirs=$(for p in $first_pids; do dirname "$(notify_of "$p")"; done | sort -u)
 is "$first_dirs" "$T/c.sock.notify" "their notify sockets are in <control>.notify"
+first_socks=$(for p in $first_pids; do notify_of "$p"; done)
 
 kill -KILL "$SEGUE_PID"
 wait "$SEGUE_PID" 2>/dev/null
@@ -51,6 +55,14 @@ is "$dirs" "$T/c.sock.notify" "the new workers' notify sockets are in the same d
 names=$(for p in $pids; do basename "$(notify_of "$p")"; done | sort | tr '\n' ' ')
 is "$(ls -A "$T/c.sock.notify" 2>&1 | sort | tr '\n' ' ')" "$names" \
 	"it holds only the new workers' sockets"
+first_names=$(for s in $first_socks; do basename "$s"; done | sort | tr '\n' ' ')
+shared=$(printf '%s\n' $first_names $names | sort | uniq -d | tr '\n' ' ')
+is "$shared" "" "no new worker's socket has a name the killed segue gave ($first_names/ $names)"
+reached=
+for s in $first_socks; do
+	printf 'STOPPING=1' | "$DGRAM" "$s" 2>/dev/null && reached="$reached $s"
+done
+is "$reached" "" "STOPPING=1 sent where the killed segue's workers send it reaches nothing"
 leftover=
 for d in $first_dirs; do
 	[ "$d" != "$T/c.sock.notify" ] && [ -e "$d" ] && leftover="$leftover $d"
