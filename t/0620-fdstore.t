@@ -56,7 +56,8 @@ run() {
 		check "$label: only connections in flight in the killed workers fail ($errors)" -- \
 			test "${errors:-999}" -le $((8 * RESTARTS))
 	else
-		like "$result" ' errors=0 ' "$label: zero failed requests"
+		like "$result" ' errors=0 ' "$label: zero failed requests" ||
+			grep -Ev 'level=info|"level":"info"' "$SEGUE_LOG" | head -n 30 | sed 's/^/# seen: /'
 	fi
 
 	# what became of the workers of the segues that were restarted
