@@ -211,7 +211,9 @@ int notify_dir_adopt(const char *control_path)
 		return -1;
 	}
 	/* The sockets of the workers that live on keep their names: new ones
-	 * are numbered after them. */
+	 * are numbered from a random start as at a fresh start, and after
+	 * every live name at or above it. */
+	serial = first_serial();
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		char *end;

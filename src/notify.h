@@ -38,7 +38,8 @@ int notify_parse(const char *buf, size_t len, struct notify_msg *msg);
  * Returns 0, or -1 with errno and a message naming the path in err. */
 int notify_dir_open_beside(const char *control_path, char *err, size_t errlen);
 /* After an upgrade in place: the directory notify_dir_open_beside made
- * before, as it is (its sockets belong to live workers). 0, or -1. */
+ * before, as it is (its sockets belong to live workers); new sockets are
+ * named from a random start, past every live name. 0, or -1. */
 int notify_dir_adopt(const char *control_path);
 /* Removes the directory (its sockets must be closed first). */
 void notify_dir_close(void);
