@@ -894,6 +894,10 @@ static void loop(void)
 
 int main(int argc, char **argv)
 {
+	/* one write per line: stderr is often the test's segue log, which
+	 * segue writes to as well, a line at a time */
+	if (setvbuf(stderr, NULL, _IOLBF, 0) != 0)
+		die("setvbuf");
 	parse_args(argc, argv);
 	fs.sock_path = xasprintf("%s/notify.sock", fs.dir);
 	char *log_path = xasprintf("%s/notify.log", fs.dir);

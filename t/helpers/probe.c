@@ -318,6 +318,10 @@ static void wait_for_term(const sigset_t *set)
 
 int main(int argc, char **argv)
 {
+	/* one write per line: stderr is often the test's segue log, which
+	 * segue writes to as well, a line at a time */
+	if (setvbuf(stderr, NULL, _IOLBF, 0) != 0)
+		die("setvbuf");
 	const char *dir = argc > 1 ? argv[1] : getenv("PROBE_DIR");
 	const char *ns = getenv("NOTIFY_SOCKET");
 	sigset_t term, inherited;
