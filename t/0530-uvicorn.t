@@ -10,7 +10,11 @@ command -v uvicorn >/dev/null 2>&1 || skip_all "uvicorn is not installed"
 . "$top_srcdir/t/apps/appserver.sh"
 plan 10
 
-# uvicorn has no sd_notify: ready after a delay longer than its start-up.
+# uvicorn has no sd_notify. A ready-delay is a guess that a loaded machine
+# proves wrong: two suites at once on 2 cores took uvicorn over 1 s to
+# start, so each generation was drained before it served and requests
+# timed out. t/apps/accepting.sh calls a worker ready once it watches its
+# socket (fd 3), as t/0900 does.
 cat > "$T/segue.conf.in" <<CONF
 control = "$CONTROL"
 socket web {
@@ -22,8 +26,8 @@ program app {
   directory = "$T"
   sockets = { "web" }
   workers = 2
-  ready = "delay"
-  ready-delay = "1s"
+  ready = "exec"
+  ready-command = "$APPS/accepting.sh \$SEGUE_WORKER_PID 3"
   ready-timeout = "30s"
   drain-signal = "TERM"
   drain-timeout = "15s"
