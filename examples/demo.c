@@ -115,25 +115,13 @@ static void sysdie(const char *fmt, ...) __attribute__((format(printf, 1, 2), no
 static void conn_step(struct conn *c);
 
 static void vmsg(const char *fmt, va_list ap, int err) __attribute__((format(printf, 1, 0)));
-/* One write(2) per line: stderr is unbuffered and is often segue's own
- * log file, so a line written in pieces could have a line of segue's land
- * in the middle of it, and neither would parse. */
 static void vmsg(const char *fmt, va_list ap, int err)
 {
-	char line[1024];
-	size_t room = sizeof(line) - 1; /* the last byte is for the newline */
-	int n = snprintf(line, room, "demo[%d]: ", (int)getpid());
-	size_t len = n > 0 ? (size_t)n : 0;
-
-	if (len < room && (n = vsnprintf(line + len, room - len, fmt, ap)) > 0)
-		len += (size_t)n;
-	if (err && len < room && (n = snprintf(line + len, room - len, ": %s", strerror(err))) > 0)
-		len += (size_t)n;
-	if (len > room - 1)
-		len = room - 1; /* cut short: the formatted text did not fit */
-	line[len++] = '\n';
-	while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
-		;
+	fprintf(stderr, "demo[%d]: ", (int)getpid());
+	vfprintf(stderr, fmt, ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err));
+	fputc('\n', stderr);
 }
 
 static void msg(const char *fmt, ...)
@@ -1255,6 +1243,11 @@ static void startup_delay(long ms)
 
 int main(int argc, char **argv)
 {
+	/* One write per line: stderr is often segue's own log file, and a
+	 * line written in pieces could have a line of segue's land inside it
+	 * (segue.conf(5), stdout). */
+	if (setvbuf(stderr, NULL, _IOLBF, 0) != 0)
+		die(1, "setvbuf");
 	parse_args(argc, argv);
 	ident_init();
 	env_snapshot();

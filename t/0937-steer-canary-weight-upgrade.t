@@ -27,7 +27,6 @@ conf() {
 	set_handover "$T/segue.conf" steer
 }
 
-
 # places: "generation:place:weight" of each socket, newest first.
 places() { status_json | "$EVENTS" -a -o '{generation}:{group_index}:{weight}' -r 'sockets[]' - | _words; }
 
